@@ -1,0 +1,61 @@
+import os
+import sys
+
+import jsonschema
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# The modules under workflow_scripts/ are imported by the rule scripts and here.
+sys.path.insert(0, workflow.basedir)
+# (set, not read: jobs on other nodes get it through the exported environment)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH", "")) if p)
+)
+
+from workflow_scripts import config as config_checks  # noqa: E402
+from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts.errors import UserError  # noqa: E402
+
+_SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
+try:
+    validate(config, _SCHEMA)
+except WorkflowError:
+    import yaml
+
+    with open(_SCHEMA) as _handle:
+        _error = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(yaml.safe_load(_handle)).iter_errors(config)
+        )
+    raise WorkflowError(
+        f"Invalid config: {config_checks.schema_error_message(_error)}\n"
+        "  Fix: correct that value in config.yaml (allowed values: schemas/config.schema.yaml)."
+    ) from None
+try:
+    config_checks.check(config)
+except UserError as _error:
+    raise WorkflowError(f"Invalid config: {_error}") from None
+
+RESULTS = config["results_dir"]
+LOGS = f"{RESULTS}/logs"
+BENCH = f"{RESULTS}/benchmarks"
+COMBOS = grid_lib.expand(config["grid"])
+
+
+wildcard_constraints:
+    combo="[0-9a-f]{12}",
+    model="knn|svm",
+
+
+def raw_csv():
+    """The CSV to validate: the configured path, or the downloaded copy."""
+    if config["dataset"]["source"] == "path":
+        return config["dataset"]["path"]
+    return f"resources/dataset/{config['dataset']['source']}/Spotify_Youtube.csv"
+
+
+def genre_source():
+    """Artist genres from Wikidata, or the configured CSV of song labels."""
+    if config["labels"]["source"] == "csv":
+        return config["labels"]["csv"]
+    return f"{RESULTS}/labels/artist_genres.csv"

@@ -1,0 +1,41 @@
+DATASET = config["dataset"]
+
+
+rule download_dataset:
+    output:
+        "resources/dataset/{source}/Spotify_Youtube.csv",
+    log:
+        "resources/dataset/{source}/download.log",
+    benchmark:
+        "resources/dataset/{source}/download.benchmark.tsv"
+    wildcard_constraints:
+        source="kaggle|url",
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        source=DATASET["source"],
+        kaggle_handle=DATASET.get("kaggle_handle", ""),
+        url=DATASET.get("url", ""),
+    script:
+        "../workflow_scripts/steps/download_dataset.py"
+
+
+rule validate_dataset:
+    input:
+        raw_csv(),
+    output:
+        f"{RESULTS}/data/raw.parquet",
+    log:
+        f"{LOGS}/validate_dataset.log",
+    benchmark:
+        f"{BENCH}/validate_dataset.tsv"
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow_scripts/steps/validate_dataset.py"

@@ -1,0 +1,94 @@
+TRAINING = config["training"]
+
+
+rule prepare_features:
+    input:
+        songs=f"{RESULTS}/data/selected.parquet",
+        split=f"{RESULTS}/data/split.parquet",
+    output:
+        f"{RESULTS}/features/arrays.npz",
+    log:
+        f"{LOGS}/prepare_features.log",
+    benchmark:
+        f"{BENCH}/prepare_features.tsv"
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        features=config["features"],
+        early_stopping_fraction=TRAINING.get("early_stopping_fraction", 0.2),
+        seed=TRAINING.get("seed", 42),
+    script:
+        "../workflow_scripts/steps/prepare_features.py"
+
+
+rule hpo_combination:
+    input:
+        f"{RESULTS}/features/arrays.npz",
+    output:
+        f"{RESULTS}/hpo/runs/{{combo}}.json",
+    log:
+        f"{LOGS}/hpo/{{combo}}.log",
+    benchmark:
+        f"{BENCH}/hpo/{{combo}}.tsv"
+    group:
+        "hpo"
+    conda:
+        "../envs/train.yaml"
+    threads: TRAINING.get("threads", 1)
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    params:
+        hyperparameters=lambda wildcards: COMBOS[wildcards.combo],
+        training=TRAINING,
+    script:
+        "../workflow_scripts/steps/hpo_combination.py"
+
+
+rule write_grid:
+    output:
+        f"{RESULTS}/hpo/grid.csv",
+    log:
+        f"{LOGS}/write_grid.log",
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    params:
+        combos=COMBOS,
+    script:
+        "../workflow_scripts/steps/write_grid.py"
+
+
+rule aggregate_hpo:
+    input:
+        grid=f"{RESULTS}/hpo/grid.csv",
+        runs=expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS),
+    output:
+        table=f"{RESULTS}/hpo/cv_results.csv",
+        selection=f"{RESULTS}/hpo/selection.json",
+        effects=report(
+            f"{RESULTS}/hpo/hyperparameter_effects.png",
+            category="Grid search",
+            caption="../report/hyperparameter_effects.rst",
+        ),
+        tradeoff=report(
+            f"{RESULTS}/hpo/score_vs_gap.png",
+            category="Grid search",
+            caption="../report/score_vs_gap.rst",
+        ),
+    log:
+        f"{LOGS}/aggregate_hpo.log",
+    benchmark:
+        f"{BENCH}/aggregate_hpo.tsv"
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        max_gap=config["selection"].get("max_gap", 0.05),
+    script:
+        "../workflow_scripts/steps/aggregate_hpo.py"

@@ -1,0 +1,73 @@
+"""Bad config values and bad input files stop the workflow with a short message and a fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATASET_CSV, deep_update, default_config, needs_shared, planned_jobs, run_workflow, write_config
+from tests.test_dataset import make_songs
+
+
+def dry_run_error(tmp_path: Path, changes: dict) -> str:
+    config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(DATASET_CSV)}, **changes})
+    result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--dry-run", check=False)
+    assert result.returncode != 0
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"genres": {"keep": ["rock", "polka"]}}, "genres.keep lists unknown genre(s) 'polka'"),
+        ({"split": {"test_size": 1.5}}, "config value split.test_size: 1.5 is greater than or equal to the maximum of 0.5"),
+        ({"grid": {"activation": ["swish-ish"]}}, "config value grid.activation.0: 'swish-ish' is not one of"),
+        ({"dataset": {"source": "ftp"}}, "config value dataset.source: 'ftp' is not one of"),
+        ({"training": {"max_epochs": "many"}}, "config value training.max_epochs: 'many' is not of type 'integer'"),
+        (
+            {
+                "genres": {
+                    "super_genres": [{"name": "rock", "patterns": ["(rock"]}, {"name": "pop", "patterns": ["pop"]}],
+                    "keep": ["rock", "pop"],
+                }
+            },
+            "pattern '(rock' is not a valid regular expression",
+        ),
+        ({"genres": {"keep": ["rock", "polka"]}, "labels": {"source": "csv", "csv": ""}}, "labels.source is 'csv' but labels.csv is empty"),
+    ],
+)
+def test_invalid_config_value(tmp_path: Path, changes: dict, expected: str) -> None:
+    output = dry_run_error(tmp_path, changes)
+    assert expected in output
+    assert "Fix:" in output and "Traceback" not in output
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda f: f.drop(columns=["Energy"]), "lacks required column(s): Energy"),
+        (lambda f: f.assign(Views=["lots"] + list(f["Views"][1:])), "column Views has 1 non-numeric value(s)"),
+        (None, "is empty"),
+    ],
+)
+def test_bad_dataset_stops_with_clear_error(tmp_path: Path, damage, expected: str) -> None:
+    csv = tmp_path / "songs.csv"
+    if damage is None:
+        csv.write_text("")
+    else:
+        damage(make_songs()).to_csv(csv, index=False)
+    config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(csv)}})
+    result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--until", "validate_dataset", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and expected in output and "Fix:" in output
+    assert "site-packages/pandas" not in output
+    assert not (tmp_path / "results/data/raw.parquet").exists()
+
+
+@needs_shared
+def test_default_config_lists_the_whole_grid(tmp_path: Path) -> None:
+    config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(DATASET_CSV)}})
+    result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--dry-run", "--quiet", "rules")
+    assert planned_jobs(result)["hpo_combination"] == 6144

@@ -1,0 +1,88 @@
+"""The conda environments (not runnable here: no conda channel) agree with requirements.txt."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def requirement_pins() -> dict[str, str | None]:
+    pins: dict[str, str | None] = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name.lower()] = version or None
+    return pins
+
+
+def env_pins(path: Path) -> dict[str, str | None]:
+    pins: dict[str, str | None] = {}
+    for dep in yaml.safe_load(path.read_text())["dependencies"]:
+        entries = dep["pip"] if isinstance(dep, dict) else [dep]
+        for entry in entries:
+            name, version = re.split(r"==?", entry, maxsplit=1) if "=" in entry else (entry, None)
+            pins[name.lower()] = version
+    return pins
+
+
+def test_every_env_package_is_pinned_as_in_requirements() -> None:
+    wanted = requirement_pins()
+    for env in sorted((REPO / "envs").glob("*.yaml")):
+        for name, version in env_pins(env).items():
+            if name in ("python", "pip"):
+                continue
+            assert name in wanted, f"{env.name}: {name} is not in requirements.txt"
+            assert version == wanted[name], f"{env.name}: {name}={version}, requirements.txt has {wanted[name]}"
+
+
+def test_every_rule_names_an_existing_env() -> None:
+    for rules in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        for env in re.findall(r'conda:\s*\n\s*"([^"]+)"', rules.read_text()):
+            assert (rules.parent / env).resolve().exists(), f"{rules.name} names missing {env}"
+
+
+def test_imports_of_rule_scripts_are_covered_by_envs() -> None:
+    covered = set().union(*(env_pins(e) for e in (REPO / "envs").glob("*.yaml")))
+    aliases = {"sklearn": "scikit-learn", "yaml": "pyyaml", "SPARQLWrapper": "sparqlwrapper", "tensorflow": "tensorflow-cpu"}
+    stdlib = {
+        "json",
+        "logging",
+        "time",
+        "pathlib",
+        "os",
+        "sys",
+        "re",
+        "io",
+        "math",
+        "typing",
+        "collections",
+        "dataclasses",
+        "hashlib",
+        "itertools",
+        "argparse",
+        "email",
+        "http",
+        "socket",
+        "threading",
+        "random",
+        "urllib",
+        "zipfile",
+        "shutil",
+        "tempfile",
+        "contextlib",
+        "concurrent",
+        "datetime",
+        "copy",
+        "__future__",
+        "workflow_scripts",
+    }
+    for module in (REPO / "workflow_scripts").rglob("*.py"):
+        for top in re.findall(r"^\s*(?:from|import) ([A-Za-z_]+)", module.read_text(), flags=re.M):
+            if top in stdlib:
+                continue
+            assert aliases.get(top, top).lower() in covered, f"{module.name} imports {top}, which no env provides"

@@ -1,0 +1,27 @@
+"""The grid: the study's 8,192 combinations are 6,144 networks; ids are stable."""
+
+from __future__ import annotations
+
+from tests.conftest import default_config
+from workflow_scripts import grid
+
+
+def test_default_grid_has_6144_unique_networks() -> None:
+    study = default_config()["grid"]
+    assert grid.count_combinations(study) == 8192
+    combos = grid.expand(study)
+    assert len(combos) == 6144
+    assert all("units_4" not in p for p in combos.values() if p["num_hidden_layers"] == 2)
+
+
+def test_ids_do_not_depend_on_the_rest_of_the_grid() -> None:
+    small = grid.expand({"num_hidden_layers": [2], "units_1": [64], "units_2": [128], "units_3": [256], "units_4": [512]})
+    wider = grid.expand({"num_hidden_layers": [2], "units_1": [64, 128], "units_2": [128], "units_3": [256], "units_4": [512, 1024]})
+    assert set(small) <= set(wider)
+    assert len(wider) == 2  # units_4 is unused with two hidden layers after the first
+
+
+def test_ids_differ_for_different_networks() -> None:
+    a = grid.combo_id({"num_hidden_layers": 3, "units_1": 64, "units_2": 128, "units_3": 256, "units_4": 512})
+    b = grid.combo_id({"num_hidden_layers": 3, "units_1": 64, "units_2": 128, "units_3": 256, "units_4": 1024})
+    assert a != b and len(a) == 12

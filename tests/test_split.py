@@ -1,0 +1,58 @@
+"""Split: stratified by song; by artist, no artist in two places."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workflow_scripts.errors import UserError
+from workflow_scripts.split import make_split
+
+
+def songs(n_artists: int = 60, per_artist: int = 8, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    genres = np.array(["rock", "pop", "metal"])
+    artist_genre = genres[rng.integers(0, 3, n_artists)]
+    rows = [
+        {"row": a * per_artist + i, "Artist": f"artist {a}", "genre": artist_genre[a]} for a in range(n_artists) for i in range(per_artist)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_song_split_is_stratified_and_complete() -> None:
+    data = songs()
+    split = make_split(data, 0.2, 3, 42)
+    assert len(split) == len(data) and split["row"].is_unique
+    assert abs((split["set"] == "test").mean() - 0.2) < 0.02
+    train = split[split["set"] == "train"]
+    assert set(train["fold"]) == {0, 1, 2}
+    assert (split.loc[split["set"] == "test", "fold"] == -1).all()
+    merged = data.merge(split, on="row")
+    shares = merged.groupby("set")["genre"].value_counts(normalize=True).unstack()
+    assert (shares.loc["train"] - shares.loc["test"]).abs().max() < 0.05
+
+
+def test_artist_split_keeps_artists_whole() -> None:
+    data = songs()
+    merged = data.merge(make_split(data, 0.2, 3, 42, group_by="Artist"), on="row")
+    train_artists = set(merged.loc[merged["set"] == "train", "Artist"])
+    test_artists = set(merged.loc[merged["set"] == "test", "Artist"])
+    assert train_artists.isdisjoint(test_artists) and test_artists
+    per_artist_folds = merged[merged["set"] == "train"].groupby("Artist")["fold"].nunique()
+    assert (per_artist_folds == 1).all()
+
+
+def test_outer_folds_cover_every_artist_once() -> None:
+    data = songs()
+    seen = []
+    for outer in range(5):
+        merged = data.merge(make_split(data, 0.2, 3, 42, group_by="Artist", outer_fold=outer), on="row")
+        seen += sorted(set(merged.loc[merged["set"] == "test", "Artist"]))
+    assert sorted(seen) == sorted(set(data["Artist"]))
+
+
+def test_too_few_songs_is_a_clear_error() -> None:
+    data = pd.DataFrame({"row": range(5), "Artist": list("abcde"), "genre": ["rock"] * 4 + ["pop"]})
+    with pytest.raises(UserError, match="too few for 3 folds"):
+        make_split(data, 0.2, 3, 42)

@@ -1,0 +1,87 @@
+"""The real workflow end to end on the shared CSV and a real Oxigraph server, and its reruns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, write_config
+from tests.support.fault_proxy import FaultProxy
+
+pytestmark = [needs_shared, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def proxy(oxigraph):
+    """A clean pass-through proxy in front of Oxigraph: it counts the requests that reach the server."""
+    with FaultProxy(oxigraph.url) as counting:
+        yield counting
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, proxy) -> dict:
+    workdir = tmp_path_factory.mktemp("workflow")
+    config = small_config(proxy.url, workdir / "cache")
+    configfile = write_config(workdir / "config.yaml", config)
+    run_workflow(workdir, configfile)
+    return {"workdir": workdir, "config": config, "configfile": configfile, "requests": proxy.total}
+
+
+def test_end_to_end_metrics_and_report(finished: dict) -> None:
+    workdir = finished["workdir"]
+    metrics = json.loads((workdir / "results/evaluation/metrics.json").read_text())
+    assert {"network", "knn", "svm", "artist lookup"} <= set(metrics["models"])
+    assert metrics["classes"] == sorted(finished["config"]["genres"]["keep"])
+    for name in ("network", "knn", "svm"):
+        result = metrics["models"][name]
+        assert 1 / len(metrics["classes"]) < result["accuracy"] <= 1  # better than chance
+        assert 0 < result["auc_pr_macro"] <= 1 and 0 < result["auc_pr_micro"] <= 1
+        assert sum(map(sum, result["confusion"])) == metrics["n_test"]
+    cv = pd.read_csv(workdir / "results/hpo/cv_results.csv")
+    assert len(cv) == 4 and cv["mean_val_accuracy"].between(0, 1).all()
+    selection = json.loads((workdir / "results/hpo/selection.json").read_text())
+    assert selection["combo"] in set(cv["combo"]) and selection["reason"]
+    counts = pd.read_csv(workdir / "results/selection/genre_counts.csv")
+    assert set(counts["genre"]) == set(finished["config"]["genres"]["keep"]) and counts["songs"].max() <= 150
+    run_workflow(workdir, finished["configfile"], "--report", str(workdir / "report.html"))
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "confusion_matrices.png" in html and "score_vs_gap.png" in html
+
+
+def test_second_run_does_nothing(finished: dict) -> None:
+    result = run_workflow(finished["workdir"], finished["configfile"], "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_rerun_sends_no_query_for_cached_artists(finished: dict, proxy) -> None:
+    workdir = finished["workdir"]
+    before = (workdir / "results/labels/artist_genres.csv").read_text()
+    asked = proxy.total
+    assert finished["requests"] > 0
+    run_workflow(workdir, finished["configfile"], "--forcerun", "label_artists", "--until", "label_artists")
+    assert proxy.total == asked
+    assert (workdir / "results/labels/artist_genres.csv").read_text() == before
+
+
+def test_changing_genres_keep_reruns_selection_and_what_follows(finished: dict, tmp_path: Path) -> None:
+    config = {**finished["config"], "genres": {**finished["config"]["genres"], "keep": ["metal", "rock", "hip hop", "pop"]}}
+    jobs = planned_jobs(run_workflow(finished["workdir"], write_config(tmp_path / "keep.yaml", config), "--dry-run"))
+    assert "validate_dataset" not in jobs and "label_artists" not in jobs
+    assert jobs["select_songs"] == 1 and jobs["hpo_combination"] == 4 and jobs["evaluate"] == 1
+
+
+def test_new_grid_value_trains_only_new_combinations(finished: dict, tmp_path: Path) -> None:
+    workdir = finished["workdir"]
+    runs = workdir / "results/hpo/runs"
+    before = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
+    grid = {**SMALL_GRID, "units_3": [*SMALL_GRID["units_3"], 16]}
+    configfile = write_config(tmp_path / "wider.yaml", {**finished["config"], "grid": grid})
+    jobs = planned_jobs(run_workflow(workdir, configfile, "--dry-run"))
+    assert jobs == {"hpo_combination": 2, "write_grid": 1, "aggregate_hpo": 1, "train_network": 1, "evaluate": 1, "all": 1}
+    run_workflow(workdir, configfile)
+    after = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
+    assert len(after) == 6 and all(after[name] == mtime for name, mtime in before.items())
+    assert len(pd.read_csv(workdir / "results/hpo/cv_results.csv")) == 6

@@ -1,0 +1,1 @@
+"""genre-factor: the Python modules behind the Snakemake workflow (one concern per module)."""

@@ -1,0 +1,109 @@
+"""Feature matrices: a scikit-learn Pipeline (impute, encode, QuantileTransformer(normal),
+MinMaxScaler(-1, 1)) fit on training rows only, applied per CV fold and for the final split."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import KNNImputer, SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransformer
+
+from workflow_scripts.errors import UserError
+from workflow_scripts.fileio import atomic_path
+
+
+def feature_frame(songs: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pd.DataFrame:
+    """The feature columns with clean dtypes: floats, and strings with NaN for missing."""
+    missing = [c for c in [*numeric, *categorical] if c not in songs.columns]
+    if missing:
+        raise UserError(
+            f"Feature column(s) {', '.join(missing)} are not in the dataset.", "fix features.numeric / features.categorical in the config."
+        )
+    out = pd.DataFrame(index=songs.index)
+    for column in numeric:
+        out[column] = pd.to_numeric(songs[column], errors="coerce").astype("float64")
+    for column in categorical:
+        values = songs[column]
+        out[column] = values.astype("string").astype(object).where(values.notna(), np.nan)
+    return out
+
+
+def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], imputer: str = "knn", seed: int = 42) -> Pipeline:
+    """Impute and encode, then QuantileTransformer(normal) and MinMaxScaler(-1, 1)."""
+    impute = KNNImputer(n_neighbors=5) if imputer == "knn" else SimpleImputer(strategy="median")
+    columns = ColumnTransformer(
+        [
+            ("numeric", impute, list(numeric)),
+            (
+                "categorical",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1),
+                list(categorical),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("columns", columns),
+            ("quantile", QuantileTransformer(output_distribution="normal", n_quantiles=1000, subsample=None, random_state=seed)),
+            ("scale", MinMaxScaler(feature_range=(-1, 1))),
+        ]
+    )
+
+
+def _labels(songs: pd.DataFrame, classes: Sequence[str]) -> np.ndarray:
+    return pd.Categorical(songs["genre"].astype(str), categories=list(classes)).codes.astype("int32")
+
+
+def prepare(
+    songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, Any], early_stopping_fraction: float, seed: int
+) -> dict[str, np.ndarray]:
+    """Arrays for every CV fold and for the final train/test split.
+
+    Per fold ``k``: ``fit_k``/``es_k`` (training folds, with a stratified share held out for
+    early stopping) and ``val_k`` (the validation fold). Final: ``fit``/``es`` from the whole
+    training set and ``test``. The pipeline is fit on the training rows of each split only.
+    """
+    merged = songs.merge(split, on="row", validate="one_to_one")
+    classes = sorted(merged["genre"].astype(str).unique())
+    numeric, categorical = list(features["numeric"]), list(features["categorical"])
+    frame = feature_frame(merged, numeric, categorical)
+    y = _labels(merged, classes)
+    arrays: dict[str, np.ndarray] = {"classes": np.array(classes), "feature_names": np.array([*numeric, *categorical])}
+
+    def transform(train_mask: np.ndarray, others: dict[str, np.ndarray], suffix: str) -> None:
+        train_idx = np.flatnonzero(train_mask)
+        fit_idx, es_idx = train_test_split(train_idx, test_size=early_stopping_fraction, stratify=y[train_idx], random_state=seed)
+        pipeline = make_preprocessor(numeric, categorical, features.get("imputer", "knn"), seed)
+        pipeline.fit(frame.iloc[train_idx])
+        for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
+            arrays[f"X_{name}{suffix}"] = pipeline.transform(frame.iloc[idx]).astype("float32")
+            arrays[f"y_{name}{suffix}"] = y[idx]
+            arrays[f"row_{name}{suffix}"] = merged["row"].to_numpy()[idx]
+
+    is_train = (merged["set"] == "train").to_numpy()
+    for k in sorted(merged.loc[is_train, "fold"].unique()):
+        val = merged["fold"].to_numpy() == k
+        transform(is_train & ~val, {"val": np.flatnonzero(val)}, f"_{k}")
+    transform(is_train, {"test": np.flatnonzero(~is_train)}, "")
+    arrays["n_folds"] = np.array(len(merged.loc[is_train, "fold"].unique()))
+    return arrays
+
+
+def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write the arrays as one .npz, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Read an .npz written by save_arrays into memory."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,107 @@
+"""Grid search: train one combination over the CV folds; collect the runs; choose one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workflow_scripts.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def train_combination(
+    arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], training: Mapping[str, Any], seed: int
+) -> dict[str, Any]:
+    """Train the network once per CV fold; per fold train/validation accuracy and loss, epochs, seconds."""
+    from workflow_scripts.model import accuracy, fit_network
+
+    n_classes = len(arrays["classes"])
+    folds = []
+    for k in range(int(arrays["n_folds"])):
+        start = time.perf_counter()
+        X_fit, y_fit = arrays[f"X_fit_{k}"], arrays[f"y_fit_{k}"]
+        model, history = fit_network(params, X_fit, y_fit, arrays[f"X_es_{k}"], arrays[f"y_es_{k}"], n_classes, training, seed + k)
+        train_acc, train_loss = accuracy(model, X_fit, y_fit)
+        val_acc, val_loss = accuracy(model, arrays[f"X_val_{k}"], arrays[f"y_val_{k}"])
+        folds.append(
+            {
+                "fold": k,
+                "train_accuracy": train_acc,
+                "train_loss": train_loss,
+                "val_accuracy": val_acc,
+                "val_loss": val_loss,
+                "epochs": history["epochs"],
+                "fit_seconds": history["seconds"],
+                "seconds": time.perf_counter() - start,
+            }
+        )
+        log.info("fold %d: train %.3f, validation %.3f, %d epochs, %.1f s", k, train_acc, val_acc, history["epochs"], folds[-1]["seconds"])
+    return {"params": dict(params), "folds": folds}
+
+
+def collect(run_files: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per combination: its hyperparameters and mean/std of the fold scores."""
+    rows = []
+    for path in run_files:
+        run = json.loads(Path(path).read_text())
+        folds = pd.DataFrame(run["folds"])
+        row: dict[str, Any] = {"combo": Path(path).stem, **run["params"]}
+        for metric in ("train_accuracy", "val_accuracy", "train_loss", "val_loss", "epochs", "seconds"):
+            row[f"mean_{metric}"] = float(folds[metric].mean())
+            row[f"std_{metric}"] = float(folds[metric].std(ddof=0))
+        row["gap"] = row["mean_train_accuracy"] - row["mean_val_accuracy"]
+        rows.append(row)
+    if not rows:
+        raise UserError("The grid search produced no runs.", "check the grid in config.yaml: every list needs at least one value.")
+    return pd.DataFrame(rows).sort_values("mean_val_accuracy", ascending=False).reset_index(drop=True)
+
+
+def choose(cv: pd.DataFrame, max_gap: float) -> dict[str, Any]:
+    """The best mean validation accuracy among combinations whose train-validation gap is at
+    most ``max_gap``; when none qualifies, the smallest gap. Ties: lower std, then id."""
+    eligible = cv[cv["gap"] <= max_gap]
+    if eligible.empty:
+        best = cv.sort_values(["gap", "combo"]).iloc[0]
+        reason = f"no combination has a train-validation gap <= {max_gap:.3f}; chose the smallest gap ({best['gap']:.3f})"
+    else:
+        best = eligible.sort_values(["mean_val_accuracy", "std_val_accuracy", "combo"], ascending=[False, True, True]).iloc[0]
+        top = cv.iloc[0]
+        reason = (
+            f"best mean validation accuracy ({best['mean_val_accuracy']:.4f}) among {len(eligible)} of {len(cv)} "
+            f"combinations with a gap <= {max_gap:.3f}"
+        )
+        if top["combo"] != best["combo"]:
+            reason += f"; the overall best ({top['mean_val_accuracy']:.4f}, {top['combo']}) overtrains by {top['gap']:.3f}"
+    params = {
+        k: _plain(best[k])
+        for k in best.index
+        if k not in ("combo",) and not k.startswith(("mean_", "std_")) and k != "gap" and pd.notna(best[k])
+    }
+    return {
+        "combo": str(best["combo"]),
+        "params": params,
+        "reason": reason,
+        "max_gap": max_gap,
+        "mean_val_accuracy": float(best["mean_val_accuracy"]),
+        "std_val_accuracy": float(best["std_val_accuracy"]),
+        "mean_train_accuracy": float(best["mean_train_accuracy"]),
+        "gap": float(best["gap"]),
+        "mean_epochs": float(best["mean_epochs"]),
+        "n_combinations": len(cv),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return int(value)
+    return value

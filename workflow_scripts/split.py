@@ -1,0 +1,46 @@
+"""The held-out test set and the cross-validation folds, by song or by artist."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+from workflow_scripts.dataset import ROW_ID
+from workflow_scripts.errors import UserError
+
+
+def make_split(
+    songs: pd.DataFrame, test_size: float, n_folds: int, seed: int, group_by: str | None = None, outer_fold: int = 0
+) -> pd.DataFrame:
+    """Rows with ``set`` (train/test) and ``fold`` (0..k-1 for train rows, -1 for test).
+
+    By song: a stratified test share, then stratified k folds. By artist: every artist lies
+    wholly in train or test (the test set is fold ``outer_fold`` of a StratifiedGroupKFold
+    with round(1/test_size) folds), and the k folds are grouped by artist too.
+    """
+    y = songs["genre"].astype(str).to_numpy()
+    counts = songs["genre"].value_counts()
+    if len(counts) < 2:
+        raise UserError(f"Only {len(counts)} genre(s) left after selection; a classifier needs two.", "keep more genres in genres.keep.")
+    if counts.min() < n_folds + 1:
+        raise UserError(
+            f"Genre {counts.idxmin()!r} has only {counts.min()} songs, too few for {n_folds} folds and a test set.",
+            "drop it from genres.keep or lower split.n_folds.",
+        )
+    index = pd.RangeIndex(len(songs))
+    if group_by is None:
+        train_idx, test_idx = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
+        folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx])
+    else:
+        column = {"artist": "Artist"}.get(group_by, group_by)
+        groups = songs[column].astype(str).to_numpy()
+        n_outer = max(2, round(1 / test_size))
+        outer = list(StratifiedGroupKFold(n_splits=n_outer, shuffle=True, random_state=seed).split(index, y, groups))
+        train_idx, test_idx = outer[outer_fold]
+        folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx], groups[train_idx])
+    fold = pd.Series(-1, index=index)
+    for k, (_, val) in enumerate(folds):
+        fold.iloc[train_idx[val]] = k
+    result = pd.DataFrame({ROW_ID: songs[ROW_ID].to_numpy(), "set": "train", "fold": fold.to_numpy()})
+    result.loc[test_idx, "set"] = "test"
+    return result

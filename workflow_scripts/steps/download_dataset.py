@@ -1,0 +1,16 @@
+"""Rule download_dataset: fetch the dataset CSV from Kaggle or a URL."""
+
+from pathlib import Path
+
+from workflow_scripts import dataset
+from workflow_scripts.step import run_step
+
+
+def main(smk) -> None:
+    if smk.params.source == "kaggle":
+        dataset.fetch_kaggle(smk.params.kaggle_handle, Path(smk.output[0]))
+    else:
+        dataset.fetch_url(smk.params.url, Path(smk.output[0]))
+
+
+run_step(main, snakemake)  # noqa: F821

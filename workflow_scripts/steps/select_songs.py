@@ -1,0 +1,44 @@
+"""Rule select_songs: a genre per song, the kept genres, optional sampling, counts."""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from workflow_scripts import plots, selection
+from workflow_scripts.fileio import atomic_path
+from workflow_scripts.step import run_step
+
+
+def main(smk) -> None:
+    p = smk.params
+    songs = pd.read_parquet(smk.input.songs)
+    if p.source == "wikidata":
+        artists, unmapped = selection.artist_super_genres(pd.read_csv(smk.input.labels), p.super_genres)
+        labelled = selection.songs_with_genre_from_artists(songs, artists)
+        available = [sg["name"] for sg in p.super_genres]
+    else:
+        labelled = selection.songs_with_genre_from_csv(songs, Path(smk.input.labels))
+        artists = (
+            labelled.groupby("Artist")["genre"]
+            .agg(lambda g: g.mode().iat[0] if g.notna().any() else None)
+            .rename("super_genre")
+            .rename_axis("artist")
+            .reset_index()
+        )
+        unmapped = pd.DataFrame(columns=["genre", "n_artists"])
+        available = sorted(labelled["genre"].dropna().astype(str).unique())
+    kept = selection.keep_genres(labelled, p.keep, available)
+    sampling = p.sampling or {}
+    kept = selection.sample(kept, sampling.get("method", "none"), sampling.get("cap"), sampling.get("seed", 42))
+    counts = selection.genre_counts(kept)
+    logging.getLogger(__name__).info("selected %d songs:\n%s", len(kept), counts.to_string(index=False))
+    for frame, path in ((artists, smk.output.artists), (counts, smk.output.counts), (unmapped, smk.output.unmapped)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
+    with atomic_path(smk.output.songs) as tmp:
+        kept.to_parquet(tmp, index=False)
+    plots.genre_counts(counts, smk.output.figure)
+
+
+run_step(main, snakemake)  # noqa: F821

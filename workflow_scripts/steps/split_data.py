@@ -1,0 +1,18 @@
+"""Rule split_data: held-out test set and cross-validation folds."""
+
+import pandas as pd
+
+from workflow_scripts.fileio import atomic_path
+from workflow_scripts.split import make_split
+from workflow_scripts.step import run_step
+
+
+def main(smk) -> None:
+    s = smk.params.split
+    songs = pd.read_parquet(smk.input[0])
+    split = make_split(songs, s["test_size"], s["n_folds"], s["seed"], s.get("group_by"), s.get("outer_fold", 0))
+    with atomic_path(smk.output[0]) as tmp:
+        split.to_parquet(tmp, index=False)
+
+
+run_step(main, snakemake)  # noqa: F821
