@@ -12,6 +12,7 @@ include: "rules/data.smk"
 include: "rules/labels.smk"
 include: "rules/hpo.smk"
 include: "rules/evaluate.smk"
+include: "rules/outer.smk"
 
 
 report: "report/workflow.rst"
@@ -20,5 +21,4 @@ report: "report/workflow.rst"
 rule all:
     default_target: True
     input:
-        f"{RESULTS}/evaluation/metrics.json",
-        f"{RESULTS}/hpo/selection.json",
+        final_targets(),

@@ -15,6 +15,7 @@ os.environ.update(
 
 from workflow_scripts import config as config_checks  # noqa: E402
 from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts import split as split_lib  # noqa: E402
 from workflow_scripts.errors import UserError  # noqa: E402
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
@@ -44,7 +45,8 @@ COMBOS = grid_lib.expand(config["grid"])
 
 wildcard_constraints:
     combo="[0-9a-f]{12}",
-    model="knn|svm",
+    model="knn|svm|hgb",
+    outer="[0-9]+",
 
 
 def raw_csv():
@@ -59,3 +61,11 @@ def genre_source():
     if config["labels"]["source"] == "csv":
         return config["labels"]["csv"]
     return f"{RESULTS}/labels/artist_genres.csv"
+
+
+def final_targets():
+    """What `snakemake` builds by default: the test metrics, and the outer summary if asked."""
+    targets = [f"{RESULTS}/evaluation/metrics.json", f"{RESULTS}/hpo/selection.json"]
+    if config["evaluation"].get("outer_folds"):
+        targets.append(f"{RESULTS}/evaluation/outer_summary.md")
+    return targets

@@ -50,6 +50,7 @@ rule evaluate:
         history=f"{RESULTS}/models/network_history.json",
         knn=f"{RESULTS}/models/knn.joblib",
         svm=f"{RESULTS}/models/svm.joblib",
+        hgb=f"{RESULTS}/models/hgb.joblib",
     output:
         metrics=f"{RESULTS}/evaluation/metrics.json",
         table=f"{RESULTS}/evaluation/metrics.csv",
@@ -82,5 +83,7 @@ rule evaluate:
     resources:
         mem_mb=2000,
         runtime=20,
+    params:
+        ensemble=config["evaluation"]["ensemble"],
     script:
         "../workflow_scripts/steps/evaluate.py"

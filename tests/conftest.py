@@ -79,7 +79,9 @@ def write_config(path: Path, config: Mapping[str, Any]) -> Path:
     return path
 
 
-def run_workflow(workdir: Path, configfile: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def run_workflow(
+    workdir: Path, configfile: Path, *args: str, check: bool = True, timeout: int = 900, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real workflow (this repository's Snakefile) in ``workdir``."""
     command = [
         *SNAKEMAKE,
@@ -93,7 +95,9 @@ def run_workflow(workdir: Path, configfile: Path, *args: str, check: bool = True
         "2",
         *args,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result

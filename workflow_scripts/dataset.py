@@ -61,13 +61,14 @@ def fetch_kaggle(handle: str, dest: Path) -> None:
 
     try:
         folder = Path(kagglehub.dataset_download(handle))
-    except Exception as error:  # kagglehub raises several types; all end here
+    except Exception as error:  # kagglehub raises requests errors and its own; all end here
         text = str(error)
-        if any(code in text for code in ("401", "403", "Unauthorized", "Forbidden", "credentials")):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if status in (401, 403):
             raise UserError(
-                f"Kaggle refused the download of {handle!r} ({text.splitlines()[0]}).",
-                "set KAGGLE_USERNAME and KAGGLE_KEY (or put kaggle.json in ~/.kaggle/), or set "
-                "dataset.source to 'path' or 'url' in config.yaml.",
+                f"Kaggle refused the download of {handle!r} (HTTP {status}): it wants credentials.",
+                "set KAGGLE_USERNAME and KAGGLE_KEY (or KAGGLE_API_TOKEN, or put kaggle.json in ~/.kaggle/), "
+                "or set dataset.source to 'path' or 'url' in config.yaml.",
             ) from None
         raise UserError(
             f"Could not download Kaggle dataset {handle!r}: {text.splitlines()[0] if text else error!r}",

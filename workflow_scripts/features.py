@@ -86,6 +86,7 @@ def prepare(
             arrays[f"X_{name}{suffix}"] = pipeline.transform(frame.iloc[idx]).astype("float32")
             arrays[f"y_{name}{suffix}"] = y[idx]
             arrays[f"row_{name}{suffix}"] = merged["row"].to_numpy()[idx]
+            arrays[f"fold_{name}{suffix}"] = merged["fold"].to_numpy()[idx]
 
     is_train = (merged["set"] == "train").to_numpy()
     for k in sorted(merged.loc[is_train, "fold"].unique()):

@@ -125,3 +125,16 @@ def comparison(results: Mapping[str, Mapping[str, Any]], path: str | Path) -> No
     ax.legend()
     ax.set_title("Test set")
     _save(fig, path)
+
+
+def outer_summary(table: pd.DataFrame, path: str | Path) -> None:
+    """Mean accuracy and AUC-PR per model over outer folds and seeds, with one-std bars."""
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(1.6 * len(table) + 3, 4))
+    for offset, metric in zip((-0.25, 0, 0.25), ("accuracy", "auc_pr_macro", "auc_pr_micro"), strict=True):
+        ax.bar(x + offset, table[f"{metric}_mean"], yerr=table[f"{metric}_std"].fillna(0), width=0.25, capsize=3, label=metric)
+    ax.set_xticks(x, table["model"])
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.set_title("Outer folds × seeds: mean ± std")
+    _save(fig, path)

@@ -10,13 +10,15 @@ from workflow_scripts.errors import UserError
 
 
 def make_split(
-    songs: pd.DataFrame, test_size: float, n_folds: int, seed: int, group_by: str | None = None, outer_fold: int = 0
+    songs: pd.DataFrame, test_size: float, n_folds: int, seed: int, group_by: str | None = None, outer_fold: int | None = None
 ) -> pd.DataFrame:
     """Rows with ``set`` (train/test) and ``fold`` (0..k-1 for train rows, -1 for test).
 
-    By song: a stratified test share, then stratified k folds. By artist: every artist lies
-    wholly in train or test (the test set is fold ``outer_fold`` of a StratifiedGroupKFold
-    with round(1/test_size) folds), and the k folds are grouped by artist too.
+    By song, without ``outer_fold``: a stratified test share (the study's protocol), then
+    stratified k folds. With ``outer_fold``, the test set is that fold of round(1/test_size)
+    outer folds, so that the outer folds together test every song once. By artist: every
+    artist lies wholly in train or test (StratifiedGroupKFold; ``outer_fold`` defaults to 0),
+    and the k folds are grouped by artist too.
     """
     y = songs["genre"].astype(str).to_numpy()
     counts = songs["genre"].value_counts()
@@ -28,15 +30,18 @@ def make_split(
             "drop it from genres.keep or lower split.n_folds.",
         )
     index = pd.RangeIndex(len(songs))
+    n_outer = n_outer_folds(test_size)
     if group_by is None:
-        train_idx, test_idx = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
+        if outer_fold is None:
+            train_idx, test_idx = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
+        else:
+            train_idx, test_idx = list(StratifiedKFold(n_splits=n_outer, shuffle=True, random_state=seed).split(index, y))[outer_fold]
         folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx])
     else:
         column = {"artist": "Artist"}.get(group_by, group_by)
         groups = songs[column].astype(str).to_numpy()
-        n_outer = max(2, round(1 / test_size))
         outer = list(StratifiedGroupKFold(n_splits=n_outer, shuffle=True, random_state=seed).split(index, y, groups))
-        train_idx, test_idx = outer[outer_fold]
+        train_idx, test_idx = outer[outer_fold or 0]
         folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx], groups[train_idx])
     fold = pd.Series(-1, index=index)
     for k, (_, val) in enumerate(folds):
@@ -44,3 +49,8 @@ def make_split(
     result = pd.DataFrame({ROW_ID: songs[ROW_ID].to_numpy(), "set": "train", "fold": fold.to_numpy()})
     result.loc[test_idx, "set"] = "test"
     return result
+
+
+def n_outer_folds(test_size: float) -> int:
+    """How many outer folds a test share implies (0.2 -> 5)."""
+    return max(2, round(1 / test_size))

@@ -20,8 +20,9 @@ def main(smk) -> None:
     classes = [str(c) for c in arrays["classes"]]
     X_test, y_test = arrays["X_test"], arrays["y_test"]
     probas = {"network": model.predict_proba(keras.models.load_model(smk.input.network), X_test)}
-    for name in ("knn", "svm"):
+    for name in baselines.MODELS:
         probas[name] = joblib.load(getattr(smk.input, name)).predict_proba(X_test)
+    probas["ensemble"] = baselines.soft_vote(probas, smk.params.ensemble)
     songs = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
     train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
     lookup = baselines.ArtistLookup().fit(songs.loc[train_rows], np.concatenate([arrays["y_fit"], arrays["y_es"]]), len(classes))

@@ -12,11 +12,8 @@ def main(smk) -> None:
     arrays = features.load_arrays(smk.input[0])
     X = np.vstack([arrays["X_fit"], arrays["X_es"]])
     y = np.concatenate([arrays["y_fit"], arrays["y_es"]])
-    if smk.wildcards.model == "knn":
-        estimator = baselines.make_knn(smk.params.settings)
-    else:
-        estimator = baselines.make_svm(smk.params.settings, smk.params.seed)
-    estimator.fit(X, y)
+    folds = np.concatenate([arrays["fold_fit"], arrays["fold_es"]])
+    estimator = baselines.make(smk.wildcards.model, smk.params.settings, smk.params.seed, folds).fit(X, y)
     with atomic_path(smk.output[0]) as tmp:
         joblib.dump(estimator, tmp)
 

@@ -1,0 +1,35 @@
+"""Rule outer_evaluate: every model on one outer fold, over the configured seeds."""
+
+import json
+
+from workflow_scripts.model import configure_threads
+from workflow_scripts.step import run_step
+
+
+def main(smk) -> None:
+    configure_threads(smk.threads)
+    import pandas as pd
+
+    from workflow_scripts import features, outer_evaluation
+    from workflow_scripts.fileio import write_json_atomic
+
+    arrays = features.load_arrays(smk.input.arrays)
+    chosen = json.loads(open(smk.input.selection).read())
+    artists = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
+    models = outer_evaluation.evaluate_fold(
+        arrays, artists, chosen["params"], smk.params.training, smk.params.settings, smk.params.seeds, smk.params.ensemble
+    )
+    hgb_params = models.pop("_hgb_params")[0]
+    write_json_atomic(
+        smk.output[0],
+        {
+            "outer_fold": int(smk.wildcards.outer),
+            "n_test": int(len(arrays["y_test"])),
+            "network_params": chosen["params"],
+            "hgb_params": hgb_params,
+            "models": models,
+        },
+    )
+
+
+run_step(main, snakemake)  # noqa: F821
