@@ -129,3 +129,6 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with OxigraphServer(WIKIDATA_NT, tmp_path_factory.mktemp("oxigraph")) as server:
         yield server
+
+
+from tests.test_kaggle_standin import kaggle_env  # noqa: E402, F401  (fixture: kagglehub's environment for the stand-in)

@@ -7,10 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import default_config, deep_update, run_workflow, write_config
+from tests.conftest import deep_update, default_config, run_workflow, write_config
 from tests.support.kaggle_standin import KaggleStandIn
 from tests.test_dataset import make_songs
-from tests.test_kaggle_standin import kaggle_env  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
