@@ -1,6 +1,7 @@
 DATASET = config["dataset"]
 
 
+# Runs on the submitting machine: compute nodes often have no internet.
 rule download_dataset:
     output:
         "resources/dataset/{source}/Spotify_Youtube.csv",
@@ -10,6 +11,7 @@ rule download_dataset:
         "resources/dataset/{source}/download.benchmark.tsv"
     wildcard_constraints:
         source="kaggle|url",
+    localrule: True
     conda:
         "../envs/data.yaml"
     resources:

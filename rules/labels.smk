@@ -2,6 +2,7 @@ LABELS = config["labels"]
 GENRES = config["genres"]
 
 
+# Runs on the submitting machine: it talks to the SPARQL endpoint.
 rule label_artists:
     input:
         f"{RESULTS}/data/raw.parquet",
@@ -11,6 +12,7 @@ rule label_artists:
         f"{LOGS}/label_artists.log",
     benchmark:
         f"{BENCH}/label_artists.tsv"
+    localrule: True
     conda:
         "../envs/data.yaml"
     resources:
