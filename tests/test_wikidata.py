@@ -72,6 +72,12 @@ HOSTILE = [
     "Sigur Rós 🎵🔥",
     "Metal Band",
     "'single' quotes",
+    "Trailing backslash\\",
+    'Triple """ quotes',
+    "Zero\u200bwidth and right\u202eto-left",
+    "Emoji ZWJ 👩\u200d🎤",
+    "%22 percent-encoded %7D",
+    "${var} $(cmd) `tick`",
 ]
 
 
