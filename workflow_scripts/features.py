@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransformer
 
+from workflow_scripts import song_features
 from workflow_scripts.errors import UserError
 from workflow_scripts.fileio import atomic_path
 
@@ -74,16 +75,32 @@ def prepare(
     classes = sorted(merged["genre"].astype(str).unique())
     numeric, categorical = list(features["numeric"]), list(features["categorical"])
     frame = feature_frame(merged, numeric, categorical)
+    extra = [song_features.engineered(merged)] if features.get("engineered") else []
+    extra += [song_features.flags(merged)] if features.get("flags") else []
+    if extra:
+        added = pd.concat(extra, axis=1)
+        frame = pd.concat([added, frame], axis=1)
+        numeric = [*added.columns, *numeric]
+    blocks = list(features.get("text") or [])
     y = _labels(merged, classes)
-    arrays: dict[str, np.ndarray] = {"classes": np.array(classes), "feature_names": np.array([*numeric, *categorical])}
+    text_names = [f"text_{block}_{c}" for block in blocks for c in classes]
+    arrays: dict[str, np.ndarray] = {"classes": np.array(classes), "feature_names": np.array([*numeric, *categorical, *text_names])}
 
     def transform(train_mask: np.ndarray, others: dict[str, np.ndarray], suffix: str) -> None:
         train_idx = np.flatnonzero(train_mask)
         fit_idx, es_idx = train_test_split(train_idx, test_size=early_stopping_fraction, stratify=y[train_idx], random_state=seed)
         pipeline = make_preprocessor(numeric, categorical, features.get("imputer", "knn"), seed)
         pipeline.fit(frame.iloc[train_idx])
+        text: dict[str, np.ndarray] = {}
+        if blocks:
+            position = pd.Series(np.arange(len(train_idx)), index=train_idx)
+            text_train, text_other = song_features.stacked_text(merged, y, train_idx, others, blocks, seed)
+            text = {"fit": text_train[position[fit_idx].to_numpy()], "es": text_train[position[es_idx].to_numpy()], **text_other}
         for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
-            arrays[f"X_{name}{suffix}"] = pipeline.transform(frame.iloc[idx]).astype("float32")
+            X = pipeline.transform(frame.iloc[idx])
+            if blocks:
+                X = np.hstack([X, text[name]])
+            arrays[f"X_{name}{suffix}"] = X.astype("float32")
             arrays[f"y_{name}{suffix}"] = y[idx]
             arrays[f"row_{name}{suffix}"] = merged["row"].to_numpy()[idx]
             arrays[f"fold_{name}{suffix}"] = merged["fold"].to_numpy()[idx]
