@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -49,38 +50,7 @@ def test_every_rule_names_an_existing_env() -> None:
 def test_imports_of_rule_scripts_are_covered_by_envs() -> None:
     covered = set().union(*(env_pins(e) for e in (REPO / "envs").glob("*.yaml")))
     aliases = {"sklearn": "scikit-learn", "yaml": "pyyaml", "SPARQLWrapper": "sparqlwrapper", "tensorflow": "tensorflow-cpu"}
-    stdlib = {
-        "json",
-        "logging",
-        "time",
-        "pathlib",
-        "os",
-        "sys",
-        "re",
-        "io",
-        "math",
-        "typing",
-        "collections",
-        "dataclasses",
-        "hashlib",
-        "itertools",
-        "argparse",
-        "email",
-        "http",
-        "socket",
-        "threading",
-        "random",
-        "urllib",
-        "zipfile",
-        "shutil",
-        "tempfile",
-        "contextlib",
-        "concurrent",
-        "datetime",
-        "copy",
-        "__future__",
-        "workflow_scripts",
-    }
+    stdlib = set(sys.stdlib_module_names) | {"workflow_scripts"}
     for module in (REPO / "workflow_scripts").rglob("*.py"):
         for top in re.findall(r"^\s*(?:from|import) ([A-Za-z_]+)", module.read_text(), flags=re.M):
             if top in stdlib:
