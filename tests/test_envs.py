@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -47,12 +48,23 @@ def test_every_rule_names_an_existing_env() -> None:
             assert (rules.parent / env).resolve().exists(), f"{rules.name} names missing {env}"
 
 
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a Python file imports (absolute imports)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
 def test_imports_of_rule_scripts_are_covered_by_envs() -> None:
     covered = set().union(*(env_pins(e) for e in (REPO / "envs").glob("*.yaml")))
     aliases = {"sklearn": "scikit-learn", "yaml": "pyyaml", "SPARQLWrapper": "sparqlwrapper", "tensorflow": "tensorflow-cpu"}
     stdlib = set(sys.stdlib_module_names) | {"workflow_scripts"}
     for module in (REPO / "workflow_scripts").rglob("*.py"):
-        for top in re.findall(r"^\s*(?:from|import) ([A-Za-z_]+)", module.read_text(), flags=re.M):
+        for top in imported_modules(module):
             if top in stdlib:
                 continue
             assert aliases.get(top, top).lower() in covered, f"{module.name} imports {top}, which no env provides"
