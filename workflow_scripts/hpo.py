@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +18,100 @@ log = logging.getLogger(__name__)
 
 
 def train_combination(
-    arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], training: Mapping[str, Any], seed: int
+    arrays: Mapping[str, np.ndarray],
+    params: Mapping[str, Any],
+    training: Mapping[str, Any],
+    seed: int,
+    trainers: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train the network once per CV fold; per fold train/validation accuracy and loss, epochs, seconds."""
-    from workflow_scripts.model import accuracy, fit_network
+    """Train the network once per CV fold; per fold train/validation accuracy and loss, epochs, seconds.
+
+    Fold ``k`` is seeded with ``seed + k``. The folds share one traced network (see
+    ``model.Trainer``), each starting from a fresh initialisation: the result is that of
+    separate ``fit_network`` calls, without tracing the graph k times. ``trainers`` (a dict
+    the caller keeps) shares the traced networks across calls, keyed by architecture.
+    """
+    return train_combinations(arrays, [params], training, seed, trainers)[0]
+
+
+def train_combinations(
+    arrays: Mapping[str, np.ndarray],
+    combos: Sequence[Mapping[str, Any]],
+    training: Mapping[str, Any],
+    seed: int,
+    trainers: dict[Any, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """``train_combination`` for each of ``combos``, with the same results, in one process.
+
+    Combinations that differ only in their callbacks (early-stopping patience, learning-rate
+    factor, patience, floor) compute identical epochs until their callbacks disagree; they are
+    trained together up to there (``model.Trainer.fit_variants``). Their ``seconds`` and
+    ``fit_seconds`` are then the shared time divided among them.
+    """
+    from workflow_scripts.model import Trainer, sharing_key
 
     n_classes = len(arrays["classes"])
-    folds = []
-    for k in range(int(arrays["n_folds"])):
-        start = time.perf_counter()
-        X_fit, y_fit = arrays[f"X_fit_{k}"], arrays[f"y_fit_{k}"]
-        model, history = fit_network(params, X_fit, y_fit, arrays[f"X_es_{k}"], arrays[f"y_es_{k}"], n_classes, training, seed + k)
-        train_acc, train_loss = accuracy(model, X_fit, y_fit)
+    n_features = int(arrays["X_fit_0"].shape[1])
+    learning_rate = float(training.get("learning_rate", 1e-3))
+    trainers = {} if trainers is None else trainers
+    groups: dict[Any, list[int]] = {}
+    for index, params in enumerate(combos):
+        groups.setdefault(sharing_key(params), []).append(index)
+    results: list[dict[str, Any]] = [{"params": dict(params), "folds": []} for params in combos]
+    for key, members in groups.items():
+        trainer_key = (key[:-1], n_features, n_classes, learning_rate)
+        if trainer_key not in trainers:
+            trainers[trainer_key] = Trainer(combos[members[0]], n_features, n_classes, learning_rate)
+        trainer = trainers[trainer_key]
+        for k in range(int(arrays["n_folds"])):
+            start = time.perf_counter()
+            scores: dict[int, dict[str, Any]] = {}
+            trainer.fit_variants(
+                [combos[i] for i in members],
+                arrays[f"X_fit_{k}"],
+                arrays[f"y_fit_{k}"],
+                arrays[f"X_es_{k}"],
+                arrays[f"y_es_{k}"],
+                int(training["max_epochs"]),
+                seed + k,
+                _fold_scorer(arrays, k, scores),
+            )
+            seconds = time.perf_counter() - start
+            for position, index in enumerate(members):
+                fold = scores[position]
+                if len(members) > 1:
+                    fold["fit_seconds"] = seconds / len(members)
+                fold["seconds"] = seconds / len(members)
+                results[index]["folds"].append(fold)
+                log.info(
+                    "fold %d: train %.3f, validation %.3f, %d epochs, %.1f s",
+                    k,
+                    fold["train_accuracy"],
+                    fold["val_accuracy"],
+                    fold["epochs"],
+                    fold["seconds"],
+                )
+    return results
+
+
+def _fold_scorer(arrays: Mapping[str, np.ndarray], k: int, scores: dict[int, dict[str, Any]]) -> Callable[[int, Any, dict[str, Any]], None]:
+    """Scores a trained variant on fold ``k`` (training rows and validation fold) into ``scores``."""
+    from workflow_scripts.model import accuracy
+
+    def score(position: int, model: Any, history: dict[str, Any]) -> None:
+        train_acc, train_loss = accuracy(model, arrays[f"X_fit_{k}"], arrays[f"y_fit_{k}"])
         val_acc, val_loss = accuracy(model, arrays[f"X_val_{k}"], arrays[f"y_val_{k}"])
-        folds.append(
-            {
-                "fold": k,
-                "train_accuracy": train_acc,
-                "train_loss": train_loss,
-                "val_accuracy": val_acc,
-                "val_loss": val_loss,
-                "epochs": history["epochs"],
-                "fit_seconds": history["seconds"],
-                "seconds": time.perf_counter() - start,
-            }
-        )
-        log.info("fold %d: train %.3f, validation %.3f, %d epochs, %.1f s", k, train_acc, val_acc, history["epochs"], folds[-1]["seconds"])
-    return {"params": dict(params), "folds": folds}
+        scores[position] = {
+            "fold": k,
+            "train_accuracy": train_acc,
+            "train_loss": train_loss,
+            "val_accuracy": val_acc,
+            "val_loss": val_loss,
+            "epochs": history["epochs"],
+            "fit_seconds": history["seconds"],
+        }
+
+    return score
 
 
 def collect(run_files: Sequence[str | Path]) -> pd.DataFrame:

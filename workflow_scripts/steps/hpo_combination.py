@@ -1,8 +1,34 @@
-"""Rule hpo_combination: one hyperparameter combination over the k folds."""
+"""Rule hpo_combination: one hyperparameter combination over the k folds.
+
+Also trains several combinations in one process when ``params.hyperparameters`` is a list
+with one entry per output (a batched rule variant): TensorFlow is imported once, networks of
+one architecture are traced once, and combinations that differ only in their callbacks share
+their common epochs (hpo.train_combinations); the results are those of one job each. Each run
+records where its job's time went (``timing``).
+"""
 
 import time
 
 START = time.perf_counter()
+CPU_START = time.process_time()  # CPU seconds of this process so far: interpreter, preamble
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (Linux): the interpreter and Snakemake's script
+    preamble before this line. None where /proc is not available."""
+    import os
+
+    try:
+        with open("/proc/self/stat") as handle:
+            started = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+BEFORE_SCRIPT = process_age()
 
 from workflow_scripts.model import configure_threads  # noqa: E402
 from workflow_scripts.step import run_step  # noqa: E402
@@ -10,13 +36,57 @@ from workflow_scripts.step import run_step  # noqa: E402
 
 def main(smk) -> None:
     configure_threads(smk.threads)
-    from workflow_scripts import features, hpo
+    from workflow_scripts import model
+
+    model.load_backend()  # first: it keeps scikit-learn out of Keras' import
+    import numpy as np
+
+    from workflow_scripts import hpo
     from workflow_scripts.fileio import write_json_atomic
 
-    arrays = features.load_arrays(smk.input[0])
-    result = hpo.train_combination(arrays, smk.params.hyperparameters, smk.params.training, int(smk.params.training.get("seed", 42)))
-    result["job_seconds"] = time.perf_counter() - START
-    write_json_atomic(smk.output[0], result)
+    imports, cpu_imports = time.perf_counter() - START, time.process_time() - CPU_START
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with np.load(smk.input[0], allow_pickle=False) as data:  # as features.load_arrays, without its imports
+        arrays = {key: data[key] for key in data.files}
+    read, cpu_read = time.perf_counter() - started, time.process_time() - cpu_started
+    combos = smk.params.hyperparameters
+    combos = list(combos) if isinstance(combos, list | tuple) else [combos]
+    outputs = list(smk.output)
+    if len(combos) != len(outputs):
+        raise ValueError(f"{len(combos)} combinations for {len(outputs)} outputs")
+    training = smk.params.training
+    started, cpu_started = time.perf_counter(), time.process_time()
+    trainers: dict = {}
+    results = hpo.train_combinations(arrays, combos, training, int(training.get("seed", 42)), trainers)
+    train, cpu_train = time.perf_counter() - started, time.process_time() - cpu_started
+    epochs_computed = sum(trainer.epochs_run for trainer in trainers.values())
+    for index, (result, output) in enumerate(zip(results, outputs, strict=True)):
+        result["job_seconds"] = time.perf_counter() - START
+        # This process's time: before this script, imports, reading the arrays, training (all
+        # of its combinations; per combination, the folds' seconds); wall and CPU seconds (on a
+        # busy machine a job gets less than its core: CPU seconds are what a free core takes).
+        result["timing"] = {
+            "before_script": BEFORE_SCRIPT,
+            "imports": imports,
+            "read": read,
+            "train": train,
+            "cpu": {"before_script": CPU_START, "imports": cpu_imports, "read": cpu_read, "train": cpu_train, "total": time.process_time()},
+            "epochs_computed": epochs_computed,  # by this process; shared epochs once
+            "combinations_in_job": len(combos),
+            "index_in_job": index,
+        }
+        write_json_atomic(output, result)
 
 
 run_step(main, snakemake)  # noqa: F821
+if __name__ == "__main__":  # the job's own process (Snakemake's script), after a success:
+    # skip the interpreter's teardown of TensorFlow (1-2 s a job); the outputs are closed and
+    # renamed into place, the log is flushed.
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
