@@ -149,7 +149,9 @@ def flags(df: pd.DataFrame) -> pd.DataFrame:
     out["desc_hashtags"] = np.log1p(df["Description"].str.count("#").astype(float))
     out["track_in_title"] = [float(t.lower() in ti.lower()) if t else 0.0 for t, ti in zip(df["Track"], df["Title"], strict=True)]
     out["artist_in_title"] = [float(a.lower() in ti.lower()) for a, ti in zip(df["Artist"], df["Title"], strict=True)]
-    out["artist_in_chan"] = [float(a.lower().replace(" ", "") in c.lower().replace(" ", "")) for a, c in zip(df["Artist"], df["Channel"], strict=True)]
+    out["artist_in_chan"] = [
+        float(a.lower().replace(" ", "") in c.lower().replace(" ", "")) for a, c in zip(df["Artist"], df["Channel"], strict=True)
+    ]
     out["title_upper_share"] = _share(r"[A-Z]", df["Title"])
     out["album_eq_track"] = (df["Album"].str.lower() == df["Track"].str.lower()).astype(float)
     return out
