@@ -174,7 +174,7 @@ def main() -> None:
                     common.save(f"{Path(args.out).stem}.partial.json", {"command": " ".join(sys.argv), "runs": runs})
                     accs = ", ".join(f"{f['val_accuracy']:.3f}" for f in result["folds"])
                     print(
-                        f"repeat {repeat} {name:12s} {method:9s} {result['wall_seconds'] / len(result['folds']):6.1f} s/fit  "
+                        f"repeat {repeat} {name:12s} {method:9s} {result['wall_seconds'] / len(result['folds']) / result.get('combinations', 1):6.2f} s/fit  "
                         f"epochs {[f['epochs'] for f in result['folds']]}  accuracy {accs}",
                         flush=True,
                     )

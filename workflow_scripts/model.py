@@ -10,6 +10,8 @@ Two ways to train the same network, with the same loss, optimizer and callbacks:
   epochs, as in ``model.fit``. The batches, the last partial batch, the loss, Adam and the
   callback decisions are those of ``model.fit``; only the Python round-trips are gone (each
   batch, each validation batch, the data adapter's per-epoch set-up).
+  :meth:`Trainer.fit_variants` trains combinations that differ only in their callbacks
+  together until their callbacks disagree, each with exactly the result of its own fit.
 - :func:`fit_network_keras`: ``model.fit`` itself, with ``steps_per_execution`` from the
   training config; kept as the reference the fast path is tested and benchmarked against.
 
