@@ -40,7 +40,7 @@ rule hpo_combination:
     threads: TRAINING.get("threads", 1)
     resources:
         mem_mb=1500,
-        runtime=30,
+        runtime=10,
     params:
         hyperparameters=lambda wildcards: COMBOS[wildcards.combo],
         training=TRAINING,

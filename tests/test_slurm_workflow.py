@@ -45,10 +45,6 @@ pytestmark = [
     pytest.mark.slurm,
     pytest.mark.integration,
     pytest.mark.skipif(SLURM_REASON is not None, reason=f"cannot start a SLURM test cluster here: {SLURM_REASON}"),
-    # Opt-in until it has passed a full CI run (it passed 6 of 6 local runs, 4-5.5 min each).
-    pytest.mark.skipif(
-        not os.environ.get("GENRE_FACTOR_SLURM_WORKFLOW"), reason="set GENRE_FACTOR_SLURM_WORKFLOW=1 to run the workflow on SLURM"
-    ),
 ]
 
 GROUP_SIZE = 2
