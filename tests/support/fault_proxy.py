@@ -101,11 +101,7 @@ def _extract_query(query_string: str, content_type: str, body: bytes) -> str | N
     params = urllib.parse.parse_qs(query_string, keep_blank_values=True)
     mime = content_type.split(";", 1)[0].strip().lower()
     if mime == "application/x-www-form-urlencoded" and body:
-        params.update(
-            urllib.parse.parse_qs(
-                body.decode("utf-8", "replace"), keep_blank_values=True
-            )
-        )
+        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
     if "query" in params:
         return params["query"][0]
     if mime == "application/sparql-query":
@@ -135,9 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if urllib.parse.urlsplit(self.path).path == STATS_PATH:
-            self._send(
-                200, json.dumps(self.server.proxy.stats()).encode(), "application/json"
-            )
+            self._send(200, json.dumps(self.server.proxy.stats()).encode(), "application/json")
             return
         self._proxy()
 
@@ -181,9 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reset(self) -> None:
         """Abort the connection with a TCP RST and no response."""
-        self.connection.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-        )
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         # rfile (a makefile()) holds a reference to the socket: close it too, so that the fd
         # really closes now. A dummy rfile keeps the handler's own cleanup quiet.
@@ -201,9 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k: v for k, v in self.headers.items()},
             body=body,
             user_agent=self.headers.get("User-Agent"),
-            query=_extract_query(
-                split.query, self.headers.get("Content-Type", ""), body
-            ),
+            query=_extract_query(split.query, self.headers.get("Content-Type", ""), body),
         )
         fault = proxy._decide(record)
         if fault is None:
@@ -228,26 +218,16 @@ class _Handler(BaseHTTPRequestHandler):
         else:  # pragma: no cover - _decide only returns known kinds
             raise AssertionError(fault)
 
-    def _forward(
-        self, query_string: str, body: bytes, *, truncate: bool = False
-    ) -> None:
+    def _forward(self, query_string: str, body: bytes, *, truncate: bool = False) -> None:
         proxy = self.server.proxy
         up = proxy._upstream
         path = up.path or "/"
         query = "&".join(q for q in (up.query, query_string) if q)
         if query:
             path += "?" + query
-        headers = {
-            k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP
-        }
-        conn_cls = (
-            http.client.HTTPSConnection
-            if up.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        conn = conn_cls(
-            up.hostname or "127.0.0.1", up.port, timeout=proxy.upstream_timeout
-        )
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        conn_cls = http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(up.hostname or "127.0.0.1", up.port, timeout=proxy.upstream_timeout)
         try:
             conn.request(self.command, path, body=body or None, headers=headers)
             response = conn.getresponse()
@@ -256,12 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
             resp_headers = [
                 (k, v)
                 for k, v in response.getheaders()
-                if k.lower() not in _HOP_BY_HOP
-                and k.lower() not in ("content-type", "content-encoding")
+                if k.lower() not in _HOP_BY_HOP and k.lower() not in ("content-type", "content-encoding")
             ]
-            content_type = response.getheader(
-                "Content-Type", "application/octet-stream"
-            )
+            content_type = response.getheader("Content-Type", "application/octet-stream")
             encoding = response.getheader("Content-Encoding")
         except OSError as exc:
             with proxy._lock:
@@ -327,9 +304,7 @@ class FaultProxy:
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be within [0, 1]: {rate}")
         if retry_after_form not in ("seconds", "http-date"):
-            raise ValueError(
-                f"retry_after_form must be 'seconds' or 'http-date': {retry_after_form!r}"
-            )
+            raise ValueError(f"retry_after_form must be 'seconds' or 'http-date': {retry_after_form!r}")
         self.fault = fault
         self.rate = rate
         self.seed = seed
@@ -359,11 +334,7 @@ class FaultProxy:
 
     @staticmethod
     def _parse_kinds(fault: str | Sequence[str]) -> tuple[str, ...]:
-        names = (
-            [f.strip() for f in fault.split(",")]
-            if isinstance(fault, str)
-            else list(fault)
-        )
+        names = [f.strip() for f in fault.split(",")] if isinstance(fault, str) else list(fault)
         kinds: list[str] = []
         for name in names:
             if name == "mixed":
@@ -371,9 +342,7 @@ class FaultProxy:
             elif name in FAULT_KINDS:
                 kinds.append(name)
             elif name not in ("none", ""):
-                raise ValueError(
-                    f"unknown fault {name!r}; choose from {FAULT_KINDS + ('mixed', 'none')}"
-                )
+                raise ValueError(f"unknown fault {name!r}; choose from {FAULT_KINDS + ('mixed', 'none')}")
         return tuple(dict.fromkeys(kinds))
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -401,9 +370,7 @@ class FaultProxy:
         if self._thread is not None:
             raise RuntimeError("proxy already started")
         server = self.bind()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -504,17 +471,12 @@ class FaultProxy:
     def records_as_dicts(self) -> list[dict[str, Any]]:
         """Recorded requests as plain dicts (body decoded as UTF-8)."""
         with self._lock:
-            return [
-                {**asdict(r), "body": r.body.decode("utf-8", "replace")}
-                for r in self.requests
-            ]
+            return [{**asdict(r), "body": r.body.decode("utf-8", "replace")} for r in self.requests]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: run a proxy in the foreground."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.support.fault_proxy", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fault_proxy", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--upstream",
         required=True,
@@ -529,16 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--retry-after", default="1", help="Retry-After value; 'none' to omit"
-    )
-    parser.add_argument(
-        "--retry-after-form", choices=("seconds", "http-date"), default="seconds"
-    )
+    parser.add_argument("--retry-after", default="1", help="Retry-After value; 'none' to omit")
+    parser.add_argument("--retry-after-form", choices=("seconds", "http-date"), default="seconds")
     parser.add_argument("--slow-delay", type=float, default=5.0)
-    parser.add_argument(
-        "--max-consecutive-faults", type=int, default=2, help="negative for no limit"
-    )
+    parser.add_argument("--max-consecutive-faults", type=int, default=2, help="negative for no limit")
     parser.add_argument("--upstream-timeout", type=float, default=30.0)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -551,9 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         retry_after=None if args.retry_after.lower() == "none" else args.retry_after,
         retry_after_form=args.retry_after_form,
         slow_delay=args.slow_delay,
-        max_consecutive_faults=None
-        if args.max_consecutive_faults < 0
-        else args.max_consecutive_faults,
+        max_consecutive_faults=None if args.max_consecutive_faults < 0 else args.max_consecutive_faults,
         host=args.host,
         port=args.port,
         upstream_timeout=args.upstream_timeout,

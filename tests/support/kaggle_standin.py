@@ -232,9 +232,7 @@ class KaggleStandIn:
     # -- answers -------------------------------------------------------------------------------
 
     def _storage_path(self) -> str:
-        return (
-            f"{self.STORAGE_PREFIX}{OWNER}/{SLUG}/versions/{self.version}/archive.zip"
-        )
+        return f"{self.STORAGE_PREFIX}{OWNER}/{SLUG}/versions/{self.version}/archive.zip"
 
     def _dataset_json(self) -> dict[str, Any]:
         return {
@@ -319,9 +317,7 @@ def _make_handler(standin: KaggleStandIn) -> type[BaseHTTPRequestHandler]:
         def _send_api_error(self, status: HTTPStatus, message: str) -> None:
             self._send_json(status, {"code": int(status), "message": message})
 
-        def _send_blob(
-            self, data: bytes, content_type: str, name: str, *, head_only: bool = False
-        ) -> None:
+        def _send_blob(self, data: bytes, content_type: str, name: str, *, head_only: bool = False) -> None:
             headers = {
                 "Content-Disposition": f'attachment; filename="{name}"',
                 "x-goog-hash": f"md5={_goog_md5(data)}",
@@ -347,9 +343,7 @@ def _make_handler(standin: KaggleStandIn) -> type[BaseHTTPRequestHandler]:
         def _answer_api(self, body: dict[str, Any] | None) -> None:
             path = self.path.split("?", 1)[0]
             if path not in (standin.GET_DATASET_PATH, standin.DOWNLOAD_DATASET_PATH):
-                self._send_api_error(
-                    HTTPStatus.NOT_FOUND, f"No such API method: {path}"
-                )
+                self._send_api_error(HTTPStatus.NOT_FOUND, f"No such API method: {path}")
                 return
             if standin.mode != "ok":
                 self._send_api_error(*_MODE_ERRORS[standin.mode])
@@ -371,11 +365,7 @@ def _make_handler(standin: KaggleStandIn) -> type[BaseHTTPRequestHandler]:
                 self._send_api_error(HTTPStatus.NOT_FOUND, "Not found")
                 return
             if standin.redirect:
-                target = (
-                    standin._storage_path()
-                    if file_name is None
-                    else standin._storage_path() + "?file=1"
-                )
+                target = standin._storage_path() if file_name is None else standin._storage_path() + "?file=1"
                 location = standin.base_url + target
                 self._send(HTTPStatus.FOUND, b"", "text/plain", {"Location": location})
             elif file_name is None:
@@ -405,9 +395,7 @@ def _make_handler(standin: KaggleStandIn) -> type[BaseHTTPRequestHandler]:
             if standin.mode != "ok":
                 status, message = _MODE_ERRORS[standin.mode]
                 data = f"{message}\n".encode()
-                self._send(
-                    status, data, "text/plain; charset=utf-8", head_only=head_only
-                )
+                self._send(status, data, "text/plain; charset=utf-8", head_only=head_only)
                 return
             data, content_type, name = known[path]
             self._send_blob(data, content_type, name, head_only=head_only)

@@ -52,10 +52,7 @@ def find_oxigraph_binary() -> Path:
     found = shutil.which("oxigraph")
     if found:
         return Path(found)
-    raise FileNotFoundError(
-        f"oxigraph binary not found next to {sys.executable} nor on PATH "
-        "(pip install oxigraph)"
-    )
+    raise FileNotFoundError(f"oxigraph binary not found next to {sys.executable} nor on PATH (pip install oxigraph)")
 
 
 class OxigraphServer:
@@ -116,10 +113,7 @@ class OxigraphServer:
             check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(
-                f"oxigraph load failed (exit {result.returncode}): "
-                f"{result.stderr.decode(errors='replace')}"
-            )
+            raise RuntimeError(f"oxigraph load failed (exit {result.returncode}): {result.stderr.decode(errors='replace')}")
 
     def start(self) -> Self:
         """Load the store, start ``serve-read-only`` and wait until it answers."""
@@ -163,14 +157,9 @@ class OxigraphServer:
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"oxigraph serve exited early with code {self.process.returncode}; "
-                    f"stderr:\n{self._read_stderr()}"
-                )
+                raise RuntimeError(f"oxigraph serve exited early with code {self.process.returncode}; stderr:\n{self._read_stderr()}")
             try:
-                request = urllib.request.Request(
-                    probe, headers={"Accept": "application/sparql-results+json"}
-                )
+                request = urllib.request.Request(probe, headers={"Accept": "application/sparql-results+json"})
                 with urllib.request.urlopen(request, timeout=2) as response:
                     response.read()
                     # Make sure it was our process that answered and that it stays up.
