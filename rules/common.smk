@@ -41,10 +41,12 @@ RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
 COMBOS = grid_lib.expand(config["grid"])
+FAMILIES = grid_lib.families(COMBOS)
 
 
 wildcard_constraints:
     combo="[0-9a-f]{12}",
+    family="[0-9a-f]{12}",
     model="knn|svm|hgb",
     outer="[0-9]+",
 
@@ -61,6 +63,13 @@ def genre_source():
     if config["labels"]["source"] == "csv":
         return config["labels"]["csv"]
     return f"{RESULTS}/labels/artist_genres.csv"
+
+
+def hpo_run_files():
+    """The grid search's results: one file per combination, or per family (search.jobs)."""
+    if config["search"]["jobs"] == "family":
+        return expand(f"{RESULTS}/hpo/families/{{family}}.json", family=FAMILIES)
+    return expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS)
 
 
 def final_targets():

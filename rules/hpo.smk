@@ -48,6 +48,30 @@ rule hpo_combination:
         "../workflow_scripts/steps/hpo_combination.py"
 
 
+rule hpo_family:
+    input:
+        f"{RESULTS}/features/arrays.npz",
+    output:
+        f"{RESULTS}/hpo/families/{{family}}.json",
+    log:
+        f"{LOGS}/hpo/families/{{family}}.log",
+    benchmark:
+        f"{BENCH}/hpo/families/{{family}}.tsv"
+    group:
+        "hpo_family"
+    conda:
+        "../envs/train.yaml"
+    threads: TRAINING.get("threads", 1)
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        family=lambda wildcards: {combo: COMBOS[combo] for combo in FAMILIES[wildcards.family]},
+        training=TRAINING,
+    script:
+        "../workflow_scripts/steps/hpo_combination.py"
+
+
 rule write_grid:
     output:
         f"{RESULTS}/hpo/grid.csv",
@@ -65,7 +89,7 @@ rule write_grid:
 rule aggregate_hpo:
     input:
         grid=f"{RESULTS}/hpo/grid.csv",
-        runs=expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS),
+        runs=hpo_run_files(),
     output:
         table=f"{RESULTS}/hpo/cv_results.csv",
         selection=f"{RESULTS}/hpo/selection.json",

@@ -25,3 +25,18 @@ def test_ids_differ_for_different_networks() -> None:
     a = grid.combo_id({"num_hidden_layers": 3, "units_1": 64, "units_2": 128, "units_3": 256, "units_4": 512})
     b = grid.combo_id({"num_hidden_layers": 3, "units_1": 64, "units_2": 128, "units_3": 256, "units_4": 1024})
     assert a != b and len(a) == 12
+
+
+def test_families_group_the_combinations_that_differ_only_in_callbacks() -> None:
+    combos = grid.expand(default_config()["grid"])
+    families = grid.families(combos)
+    assert len(families) == 384 and {len(members) for members in families.values()} == {16}
+    assert sorted(c for members in families.values() for c in members) == sorted(combos)
+    assert not set(families) & set(combos)  # family ids never collide with combination ids
+    for members in families.values():
+        shared = [{k: v for k, v in combos[c].items() if k not in grid.CALLBACK_HYPERPARAMETERS} for c in members]
+        assert all(s == shared[0] for s in shared)
+        assert len({tuple(combos[c][k] for k in grid.CALLBACK_HYPERPARAMETERS) for c in members}) == 16
+    # Ids are stable: a family keeps its id when the callback values change.
+    fewer = grid.families(grid.expand({**default_config()["grid"], "early_stopping_patience": [15]}))
+    assert set(fewer) == set(families)

@@ -183,31 +183,47 @@ def test_train_combination_returns_the_documented_fields() -> None:
     ]
 
 
-@pytest.mark.parametrize("n_combos", [1, 2])
-def test_the_grid_step_writes_one_run_per_combination(tmp_path: Path, n_combos: int) -> None:
+def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
+    """hpo_combination writes one run; hpo_family one file with a run per combination, each
+    what hpo_combination gives it alone (callback variants share their common epochs)."""
     from workflow_scripts import features
 
     arrays_path = tmp_path / "arrays.npz"
     features.save_arrays(arrays_path, fold_arrays())
-    combos = [params(batch_size=32), params(batch_size=64, units_3=8)][:n_combos]
-    outputs = [str(tmp_path / f"run{i}.json") for i in range(n_combos)]
-    smk = SimpleNamespace(
-        input=[str(arrays_path)],
-        output=outputs,
-        log=[],
-        rule="hpo_combination",
-        threads=1,
-        params=SimpleNamespace(hyperparameters=combos[0] if n_combos == 1 else combos, training={"max_epochs": 3, "seed": 42}),
-    )
-    runpy.run_path(str(REPO / "workflow_scripts" / "steps" / "hpo_combination.py"), init_globals={"snakemake": smk})
-    for i, output in enumerate(outputs):
-        run = json.loads(Path(output).read_text())
-        assert run["params"] == combos[i] and len(run["folds"]) == 2
+    combos = {"a": params(batch_size=32), "b": params(batch_size=32, early_stopping_patience=1, reduce_lr_patience=1)}
+    training = {"max_epochs": 3, "seed": 42}
+    step = str(REPO / "workflow_scripts" / "steps" / "hpo_combination.py")
+
+    def run_step(output: Path, **step_params: Any) -> dict[str, Any]:
+        rule = "hpo_family" if "family" in step_params else "hpo_combination"
+        smk = SimpleNamespace(
+            input=[str(arrays_path)],
+            output=[str(output)],
+            log=[],
+            rule=rule,
+            threads=1,
+            params=SimpleNamespace(training=training, **step_params),
+        )
+        runpy.run_path(step, init_globals={"snakemake": smk})
+        return json.loads(output.read_text())
+
+    alone = {name: run_step(tmp_path / f"{name}.json", hyperparameters=p) for name, p in combos.items()}
+    for name, run in alone.items():
+        assert run["params"] == combos[name] and len(run["folds"]) == 2
         assert set(run["folds"][0]) == FOLD_FIELDS
         timing = run["timing"]
-        assert timing["combinations_in_job"] == n_combos and timing["index_in_job"] == i
+        assert timing["combinations_in_job"] == 1
         assert timing["train"] > 0 and timing["read"] >= 0 and timing["imports"] >= 0
         assert run["job_seconds"] >= timing["train"]
+    family = run_step(tmp_path / "family.json", family=combos)
+    assert list(family["runs"]) == ["a", "b"] and family["timing"]["combinations_in_job"] == 2
+    assert family["timing"]["epochs_computed"] < sum(f["epochs"] for r in family["runs"].values() for f in r["folds"])
+    drop = ("fit_seconds", "seconds")
+    for name, run in family["runs"].items():
+        assert run["params"] == combos[name]
+        assert [{k: v for k, v in f.items() if k not in drop} for f in run["folds"]] == [
+            {k: v for k, v in f.items() if k not in drop} for f in alone[name]["folds"]
+        ]
 
 
 CALLBACK_VARIANTS = [

@@ -85,3 +85,36 @@ def test_new_grid_value_trains_only_new_combinations(finished: dict, tmp_path: P
     after = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
     assert len(after) == 6 and all(after[name] == mtime for name, mtime in before.items())
     assert len(pd.read_csv(workdir / "results/hpo/cv_results.csv")) == 6
+
+
+def test_family_jobs_give_each_combination_its_own_result(finished: dict, tmp_path: Path) -> None:
+    """search.jobs: family trains the networks that differ only in callbacks in one job; each
+    combination's folds are those of its own hpo_combination job (timings aside)."""
+    workdir = finished["workdir"]
+    grid = {**SMALL_GRID, "early_stopping_patience": [3, 1]}
+    config = {**finished["config"], "grid": grid, "search": {"jobs": "family"}}
+    configfile = write_config(tmp_path / "family.yaml", config)
+    jobs = planned_jobs(run_workflow(workdir, configfile, "--dry-run"))
+    assert jobs == {"hpo_family": 4, "write_grid": 1, "aggregate_hpo": 1, "train_network": 1, "evaluate": 1, "all": 1}
+    run_workflow(workdir, configfile)
+    families = sorted((workdir / "results/hpo/families").glob("*.json"))
+    assert len(families) == 4
+    runs = {}
+    for path in families:
+        family = json.loads(path.read_text())
+        assert len(family["runs"]) == 2 and family["timing"]["combinations_in_job"] == 2
+        runs.update(family["runs"])
+    cv = pd.read_csv(workdir / "results/hpo/cv_results.csv")
+    assert sorted(cv["combo"]) == sorted(runs) and len(runs) == 8
+
+    def scores(run: dict) -> list[dict]:
+        return [{k: v for k, v in fold.items() if "seconds" not in k} for fold in run["folds"]]
+
+    alone = {path.stem: json.loads(path.read_text()) for path in (workdir / "results/hpo/runs").glob("*.json")}
+    shared = [combo for combo in runs if combo in alone]
+    assert len(shared) == 4  # the patience-3 networks, trained alone by the first run
+    for combo in shared:
+        assert scores(runs[combo]) == scores(alone[combo]), combo
+    # A new value of a setting that is not a callback adds families; the others stay.
+    wider = write_config(tmp_path / "wider.yaml", {**config, "grid": {**grid, "dropout_rate": [0.3, 0.4]}})
+    assert planned_jobs(run_workflow(workdir, wider, "--dry-run"))["hpo_family"] == 4

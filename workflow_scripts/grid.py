@@ -1,4 +1,4 @@
-"""The hyperparameter grid: expansion, merging of equivalent networks, stable ids."""
+"""The hyperparameter grid: expansion, merging of equivalent networks, stable ids, families."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ HYPERPARAMETERS = (
     "reduce_lr_patience",
 )
 MAX_UNITS = 4
+# Settings that act only between epochs (Keras callbacks): combinations that differ only in
+# these train identically until their callbacks first disagree (a "family").
+CALLBACK_HYPERPARAMETERS = ("early_stopping_patience", "reduce_lr_factor", "reduce_lr_min_lr", "reduce_lr_patience")
 
 
 def canonical(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,6 +42,20 @@ def combo_id(params: Mapping[str, Any]) -> str:
     """A short hash of the canonical combination: the same network always has the same id."""
     text = json.dumps(canonical(params), sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def family_id(params: Mapping[str, Any]) -> str:
+    """A short hash of the combination without its callback settings: its family's id."""
+    shared = {k: v for k, v in canonical(params).items() if k not in CALLBACK_HYPERPARAMETERS}
+    return combo_id({**shared, "num_hidden_layers": params["num_hidden_layers"], "family": True})
+
+
+def families(combos: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """The combinations (ids, in order) of each family, keyed by family id, in a stable order."""
+    grouped: dict[str, list[str]] = {}
+    for combo, params in combos.items():
+        grouped.setdefault(family_id(params), []).append(combo)
+    return grouped
 
 
 def expand(grid: Mapping[str, Sequence[Any]]) -> dict[str, dict[str, Any]]:

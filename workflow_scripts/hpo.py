@@ -114,13 +114,22 @@ def _fold_scorer(arrays: Mapping[str, np.ndarray], k: int, scores: dict[int, dic
     return score
 
 
+def read_runs(run_files: Sequence[str | Path]) -> dict[str, dict[str, Any]]:
+    """The runs by combination id, from one-combination files (``<combo>.json``: a run) and
+    family files (``{"runs": {combo: run}}``)."""
+    runs: dict[str, dict[str, Any]] = {}
+    for path in run_files:
+        content = json.loads(Path(path).read_text())
+        runs.update(content["runs"] if "runs" in content else {Path(path).stem: content})
+    return runs
+
+
 def collect(run_files: Sequence[str | Path]) -> pd.DataFrame:
     """One row per combination: its hyperparameters and mean/std of the fold scores."""
     rows = []
-    for path in run_files:
-        run = json.loads(Path(path).read_text())
+    for combo, run in read_runs(run_files).items():
         folds = pd.DataFrame(run["folds"])
-        row: dict[str, Any] = {"combo": Path(path).stem, **run["params"]}
+        row: dict[str, Any] = {"combo": combo, **run["params"]}
         for metric in ("train_accuracy", "val_accuracy", "train_loss", "val_loss", "epochs", "seconds"):
             row[f"mean_{metric}"] = float(folds[metric].mean())
             row[f"std_{metric}"] = float(folds[metric].std(ddof=0))

@@ -1,9 +1,10 @@
-"""Rule hpo_combination: one hyperparameter combination over the k folds.
+"""Rules hpo_combination and hpo_family: train hyperparameter combinations over the k folds.
 
-Also trains several combinations in one process when ``params.hyperparameters`` is a list
-with one entry per output (a batched rule variant): TensorFlow is imported once, networks of
-one architecture are traced once, and combinations that differ only in their callbacks share
-their common epochs (hpo.train_combinations); the results are those of one job each. Each run
+hpo_combination trains one combination (``params.hyperparameters``) and writes its run.
+hpo_family trains a family (``params.family``: combination id -> hyperparameters, all
+differing only in their callbacks) in one process: TensorFlow is imported once, the network
+is traced once, and the combinations share their common epochs (hpo.train_combinations);
+each combination's run is the one hpo_combination writes, collected in one file. Each file
 records where its job's time went (``timing``).
 """
 
@@ -49,33 +50,30 @@ def main(smk) -> None:
     with np.load(smk.input[0], allow_pickle=False) as data:  # as features.load_arrays, without its imports
         arrays = {key: data[key] for key in data.files}
     read, cpu_read = time.perf_counter() - started, time.process_time() - cpu_started
-    combos = smk.params.hyperparameters
-    combos = list(combos) if isinstance(combos, list | tuple) else [combos]
-    outputs = list(smk.output)
-    if len(combos) != len(outputs):
-        raise ValueError(f"{len(combos)} combinations for {len(outputs)} outputs")
+    family = getattr(smk.params, "family", None)
+    combos = list(family.values()) if family else [smk.params.hyperparameters]
     training = smk.params.training
     started, cpu_started = time.perf_counter(), time.process_time()
     trainers: dict = {}
     results = hpo.train_combinations(arrays, combos, training, int(training.get("seed", 42)), trainers)
     train, cpu_train = time.perf_counter() - started, time.process_time() - cpu_started
-    epochs_computed = sum(trainer.epochs_run for trainer in trainers.values())
-    for index, (result, output) in enumerate(zip(results, outputs, strict=True)):
-        result["job_seconds"] = time.perf_counter() - START
-        # This process's time: before this script, imports, reading the arrays, training (all
-        # of its combinations; per combination, the folds' seconds); wall and CPU seconds (on a
-        # busy machine a job gets less than its core: CPU seconds are what a free core takes).
-        result["timing"] = {
-            "before_script": BEFORE_SCRIPT,
-            "imports": imports,
-            "read": read,
-            "train": train,
-            "cpu": {"before_script": CPU_START, "imports": cpu_imports, "read": cpu_read, "train": cpu_train, "total": time.process_time()},
-            "epochs_computed": epochs_computed,  # by this process; shared epochs once
-            "combinations_in_job": len(combos),
-            "index_in_job": index,
-        }
-        write_json_atomic(output, result)
+    # This process's time: before this script, imports, reading the arrays, training (all of
+    # its combinations; per combination, the folds' seconds); wall and CPU seconds (on a busy
+    # machine a job gets less than its core: CPU seconds are what a free core takes).
+    timing = {
+        "before_script": BEFORE_SCRIPT,
+        "imports": imports,
+        "read": read,
+        "train": train,
+        "cpu": {"before_script": CPU_START, "imports": cpu_imports, "read": cpu_read, "train": cpu_train, "total": time.process_time()},
+        "epochs_computed": sum(trainer.epochs_run for trainer in trainers.values()),  # shared epochs once
+        "combinations_in_job": len(combos),
+        "job_seconds": time.perf_counter() - START,
+    }
+    if family:
+        write_json_atomic(smk.output[0], {"timing": timing, "runs": dict(zip(family, results, strict=True))})
+    else:
+        write_json_atomic(smk.output[0], {**results[0], "job_seconds": timing["job_seconds"], "timing": timing})
 
 
 run_step(main, snakemake)  # noqa: F821
