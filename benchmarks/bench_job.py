@@ -9,22 +9,25 @@ measured per-job figures.
    time with one thread each (N jobs on N cores). Per job: Snakemake's benchmark wall time (the
    `benchmark:` file) against the run's own timing record (process start to script, imports,
    reading the arrays, training = the k folds: build, trace, fit, score).
-2. Family jobs: the workflow's rule hpo_family (config `search.jobs: family`), run the same
-   way for a random sample of the default grid's 384 families (the 16 networks that differ
-   only in their callbacks, trained in one process sharing their common epochs and their
-   traced graph; each network's result is that of its own hpo_combination job).
+2. Family and architecture jobs: the workflow's rule hpo_family with `search.jobs: family`
+   (a random sample of the default grid's 384 families: the 16 networks that differ only in
+   their callbacks, trained in one process sharing their common epochs and their traced
+   graph) and with `search.jobs: architecture` (of its 96 architectures: 4 families, one per
+   batch size, sharing the process and the traced graph). Each network's result is that of
+   its own hpo_combination job.
 3. Start-up A/B: a fresh process that imports what the grid step imports, as the step did
    before (Keras, then features and hpo: scikit-learn included) and as it does now.
 4. Threads: one network trained by N one-thread processes at once, against N processes of N
    threads one after another (training seconds per network).
 5. Projection: the default grid's jobs x their mean measured wall time / 8 cores (jobs of one
    thread each scale with cores), plus the DAG build (benchmarks/results/dag.json): 6,144
-   network jobs, or 384 family jobs. Twice: from wall seconds as measured here, and from the
+   network jobs, 384 family jobs or 96 architecture jobs. Twice: from wall seconds as measured here, and from the
    jobs' CPU seconds (what each takes on a core of its own: on a shared machine a one-thread
    job gets less than a core, and its wall time says more about the neighbours).
 
-    .venv/bin/python benchmarks/bench_job.py            # 8 networks, 6 families (~15 min on 2 free cores)
+    .venv/bin/python benchmarks/bench_job.py            # 8 networks, 6 families, 2 architectures (~25 min on 2 free cores)
     .venv/bin/python benchmarks/bench_job.py --quick    # 4 networks, 2 families, no thread comparison
+    .venv/bin/python benchmarks/bench_job.py --networks 0 --families 0 --startup-repeats 0 --threads-repeats 0 --out job_architecture.json
 Writes benchmarks/results/job.json.
 """
 
@@ -69,20 +72,20 @@ STARTUP = {
 }
 
 
-def default_families() -> dict[str, dict[str, dict[str, Any]]]:
-    """The default grid's families (grid.families): networks that differ only in callbacks."""
+def default_jobs(kind: str = "family") -> dict[str, dict[str, dict[str, Any]]]:
+    """The default grid's jobs of a kind (grid.families): family or architecture."""
     default = yaml.safe_load((common.REPO / "config.yaml").read_text())
     combos = grid_lib.expand(default["grid"])
-    return {family: {c: combos[c] for c in members} for family, members in grid_lib.families(combos).items()}
+    return {job: {c: combos[c] for c in members} for job, members in grid_lib.families(combos, kind).items()}
 
 
 def sample_networks(n: int, seed: int) -> dict[str, dict[str, Any]]:
-    networks = {c: p for family in default_families().values() for c, p in family.items()}
+    networks = {c: p for family in default_jobs().values() for c, p in family.items()}
     return {c: networks[c] for c in random.Random(seed).sample(sorted(networks), n)}
 
 
-def sample_families(n: int, seed: int) -> list[str]:
-    return random.Random(seed + 1).sample(sorted(default_families()), n)
+def sample_jobs(kind: str, n: int, seed: int) -> list[str]:
+    return random.Random(seed + 1).sample(sorted(default_jobs(kind)), n)
 
 
 def snakemake_jobs(config: Path, rule: str, targets: list[Path], cores: int, allowed: bool) -> float:
@@ -138,6 +141,7 @@ def job_record(combo: str, run: dict[str, Any], wall: float, cpu_time: float | N
 
 
 def family_jobs(results: Path, config: Path, families: list[str], cores: int, allowed: bool) -> dict[str, Any]:
+    """Rule hpo_family for ``families`` (of the kind ``config`` sets in search.jobs)."""
     targets = [results / "hpo" / "families" / f"{f}.json" for f in families]
     wall = snakemake_jobs(config, "hpo_family", targets, cores, allowed)
     jobs = []
@@ -239,21 +243,29 @@ def print_jobs(jobs: list[dict[str, Any]]) -> None:
         )
 
 
+KINDS = {  # search.jobs -> what one job of that kind is called here
+    "combination": "one network per job",
+    "family": "one family of 16 per job",
+    "architecture": "one architecture (64 networks) per job",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arrays", help="arrays.npz from rule prepare_features (default: built once under /tmp)")
-    parser.add_argument("--networks", type=int, default=8, help="networks sampled from the default grid, one job each")
-    parser.add_argument("--families", type=int, default=6, help="families sampled from the default grid, one job each")
+    parser.add_argument("--networks", type=int, default=8, help="networks sampled from the default grid, one job each (0: skip)")
+    parser.add_argument("--families", type=int, default=6, help="families sampled from the default grid, one job each (0: skip)")
+    parser.add_argument("--architectures", type=int, default=2, help="architecture jobs sampled from the default grid (0: skip)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2, help="jobs at a time, one thread each")
     parser.add_argument("--target-cores", type=int, default=8, help="cores of the projection")
-    parser.add_argument("--startup-repeats", type=int, default=5)
+    parser.add_argument("--startup-repeats", type=int, default=5, help="0: skip the start-up comparison")
     parser.add_argument("--threads-repeats", type=int, default=1, help="rounds of the thread comparison (0: skip it)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="4 networks, 2 families, 3 start-up repeats, no thread comparison")
+    parser.add_argument("--quick", action="store_true", help="4 networks, 2 families, no architecture, 3 start-up repeats, no threads")
     parser.add_argument("--out", default="job.json")
     args = parser.parse_args()
     if args.quick:
-        args.networks, args.families, args.startup_repeats, args.threads_repeats = 4, 2, 3, 0
+        args.networks, args.families, args.architectures, args.startup_repeats, args.threads_repeats = 4, 2, 0, 3, 0
 
     arrays = common.ensure_arrays(args.arrays)
     scratch = common.SCRATCH / "job"
@@ -265,81 +277,79 @@ def main() -> None:
         (results / "features").mkdir(parents=True, exist_ok=True)
         shutil.copy(arrays, results / "features" / "arrays.npz")
         allowed = True
-    config = common.write_yaml(scratch / "config.yaml", {"results_dir": str(results), **common.STUDY_DATA})
-    family_config = common.write_yaml(
-        scratch / "family.yaml", {"results_dir": str(results), **common.STUDY_DATA, "search": {"jobs": "family"}}
-    )
     training = yaml.safe_load((common.REPO / "config.yaml").read_text())["training"]
-    combos = sample_networks(args.networks, args.seed)
-    families = sample_families(args.families, args.seed)
-
-    print(f"1. {len(combos)} grid jobs of one network (rule hpo_combination) through Snakemake, {args.cores} at a time ...", flush=True)
-    real = real_jobs(results, config, combos, args.cores, allowed)
-    print_jobs(real["jobs"])
-    print(f"2. {len(families)} grid jobs of one family (rule hpo_family, search.jobs: family) through Snakemake ...", flush=True)
-    family = family_jobs(results, family_config, families, args.cores, allowed)
-    print_jobs(family["jobs"])
-    print("3. start-up of a fresh process: the step's imports before and now ...", flush=True)
-    startup = startup_ab(args.startup_repeats)
+    samples = {"combination": args.networks, "family": args.families, "architecture": args.architectures}
+    measured: dict[str, dict[str, Any]] = {}
+    for step, (kind, n) in enumerate(((k, n) for k, n in samples.items() if n > 0), start=1):
+        config = common.write_yaml(scratch / f"{kind}.yaml", {"results_dir": str(results), **common.STUDY_DATA, "search": {"jobs": kind}})
+        rule = "hpo_combination" if kind == "combination" else "hpo_family"
+        print(
+            f"{step}. {n} grid jobs, {KINDS[kind]} (search.jobs: {kind}, rule {rule}) through Snakemake, {args.cores} at a time ...",
+            flush=True,
+        )
+        if kind == "combination":
+            measured[kind] = real_jobs(results, config, sample_networks(n, args.seed), args.cores, allowed)
+        else:
+            measured[kind] = family_jobs(results, config, sample_jobs(kind, n, args.seed), args.cores, allowed)
+        print_jobs(measured[kind]["jobs"])
+    startup = None
+    if args.startup_repeats > 0:
+        print("start-up of a fresh process: the step's imports before and now ...", flush=True)
+        startup = startup_ab(args.startup_repeats)
     threads = None
     if args.threads_repeats > 0:
-        print(f"4. threads: {args.cores} one-thread jobs at once against one {args.cores}-thread job at a time ...", flush=True)
+        print(f"threads: {args.cores} one-thread jobs at once against one {args.cores}-thread job at a time ...", flush=True)
         threads = threads_study(arrays, scratch / "threads", args.cores, training, args.threads_repeats)
 
-    jobs, fjobs = real["jobs"], family["jobs"]
-    all_families = default_families()
-    n_networks = sum(len(f) for f in all_families.values())
+    n_networks = sum(len(f) for f in default_jobs().values())
+    n_jobs = {"combination": n_networks, "family": len(default_jobs("family")), "architecture": len(default_jobs("architecture"))}
     dag_seconds = 5.0
     dag_file = common.RESULTS / "dag.json"
     if dag_file.exists():
         dag_seconds = json.loads(dag_file.read_text())["grids"]["default"]["seconds_median"]
-    epoch_share = sum(j["epochs_computed"] for j in fjobs) / sum(j["epochs_of_the_networks"] for j in fjobs)
-    summary = {
-        "not_training_share": {"network_jobs": shares(jobs), "family_jobs": shares(fjobs)},
-        "core_share_mean": statistics.fmean(j["core_share"] for j in jobs + fjobs),
-        "medians_seconds": {
-            kind: {k: common.median(j[k] for j in js) for k in ("wall", "train", "before_script", "imports", "read", "other")}
-            for kind, js in (("network_jobs", jobs), ("family_jobs", fjobs))
-        },
-        "epochs_computed_share_in_families": epoch_share,
-        "snakemake_overhead_seconds_per_job": (real["snakemake_wall_seconds"] - sum(j["wall"] for j in jobs) / args.cores) / len(jobs),
-        "startup": startup,
-    }
-    projections = {
-        "one_job_per_network": projection(jobs, n_networks, args.target_cores, dag_seconds),
-        "one_job_per_family": projection(fjobs, len(all_families), args.target_cores, dag_seconds),
+    summary: dict[str, Any] = {"startup": startup}
+    projections: dict[str, Any] = {
         "assumes": "independent one-thread jobs scale linearly from the measured cores to target_cores; the sampled jobs stand "
         "for the grid; the DAG build of the default config (one job per network) is added once",
     }
     print()
-    for kind, js in (("one network per job", jobs), ("one family per job", fjobs)):
-        key = "network_jobs" if kind == "one network per job" else "family_jobs"
-        m, sh = summary["medians_seconds"][key], summary["not_training_share"][key]
+    for kind, result in measured.items():
+        jobs = result["jobs"]
+        m = {k: common.median(j[k] for j in jobs) for k in ("wall", "train", "before_script", "imports", "read", "other")}
+        sh = shares(jobs)
+        summary[kind] = {"not_training_share": sh, "medians_seconds": m, "core_share_mean": statistics.fmean(j["core_share"] for j in jobs)}
         print(
-            f"{kind} ({len(js)} jobs): median wall {m['wall']:.1f} s, training {m['train']:.1f} s; outside training: "
+            f"{KINDS[kind]} ({len(jobs)} jobs): median wall {m['wall']:.1f} s, training {m['train']:.1f} s; outside training: "
             f"start {m['before_script']:.1f} s, imports {m['imports']:.1f} s, read {m['read']:.2f} s, other {m['other']:.1f} s"
         )
         print(
             f"  share not training: median job {100 * sh['per_job_median']:.1f} %, all jobs together {100 * sh['all_jobs']:.1f} % "
-            f"(CPU seconds: {100 * sh['cpu_per_job_median']:.1f} %, {100 * sh['cpu_all_jobs']:.1f} %)"
+            f"(CPU seconds: {100 * sh['cpu_per_job_median']:.1f} %, {100 * sh['cpu_all_jobs']:.1f} %; "
+            f"jobs got {100 * summary[kind]['core_share_mean']:.0f} % of a core)"
         )
-    print(
-        f"families computed {100 * epoch_share:.0f} % of their networks' epochs; jobs got {100 * summary['core_share_mean']:.0f} % of a core"
-    )
-    print(
-        f"start-up of the step's imports: before {startup['before']['median']:.1f} s, now {startup['now']['median']:.1f} s (fresh process, medians)"
-    )
+        if kind != "combination":
+            share = sum(j["epochs_computed"] for j in jobs) / sum(j["epochs_of_the_networks"] for j in jobs)
+            summary[kind]["epochs_computed_share"] = share
+            print(f"  computed {100 * share:.0f} % of their networks' epochs")
+        else:
+            summary[kind]["snakemake_overhead_seconds_per_job"] = (
+                result["snakemake_wall_seconds"] - sum(j["wall"] for j in jobs) / args.cores
+            ) / len(jobs)
+        projections[kind] = projection(jobs, n_jobs[kind], args.target_cores, dag_seconds)
+    if startup:
+        print(
+            f"start-up of the step's imports: before {startup['before']['median']:.1f} s, now {startup['now']['median']:.1f} s (fresh process, medians)"
+        )
     if threads:
         t = threads["medians"]
         print(
             f"training time per network: {args.cores} one-thread jobs at once {t['parallel_1_thread']:.1f} s, "
             f"one {args.cores}-thread job at a time {t['sequential_all_threads']:.1f} s ({threads['parallel_speedup']:.2f}x)"
         )
-    for kind, p in projections.items():
-        if kind == "assumes":
-            continue
+    for kind in measured:
+        p = projections[kind]
         print(
-            f"whole default grid ({n_networks} networks), {kind.replace('_', ' ')} ({p['jobs']} jobs) on {p['target_cores']} cores: "
+            f"whole default grid ({n_networks} networks), {KINDS[kind]} ({p['jobs']} jobs) on {p['target_cores']} cores: "
             f"{p['hours']:.1f} h (±2 SE {p['hours_2se'][0]:.1f}-{p['hours_2se'][1]:.1f} h; {p['core_hours']:.1f} core-hours); "
             f"from CPU seconds (a core per job) {p['hours_from_cpu_seconds']:.1f} h"
         )
@@ -351,8 +361,7 @@ def main() -> None:
             "sample_seed": args.seed,
             "summary": summary,
             "projection": projections,
-            "network_jobs": real,
-            "family_jobs": family,
+            "jobs": measured,
             "threads": threads,
         },
     )

@@ -41,7 +41,9 @@ RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
 COMBOS = grid_lib.expand(config["grid"])
-FAMILIES = grid_lib.families(COMBOS)
+SEARCH_JOBS = config["search"]["jobs"]
+# The combinations each grid job of rule hpo_family trains together (search.jobs).
+FAMILIES = {} if SEARCH_JOBS == "combination" else grid_lib.families(COMBOS, SEARCH_JOBS)
 
 
 wildcard_constraints:
@@ -67,9 +69,9 @@ def genre_source():
 
 def hpo_run_files():
     """The grid search's results: one file per combination, or per family (search.jobs)."""
-    if config["search"]["jobs"] == "family":
-        return expand(f"{RESULTS}/hpo/families/{{family}}.json", family=FAMILIES)
-    return expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS)
+    if SEARCH_JOBS == "combination":
+        return expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS)
+    return expand(f"{RESULTS}/hpo/families/{{family}}.json", family=FAMILIES)
 
 
 def final_targets():

@@ -1,4 +1,6 @@
 TRAINING = config["training"]
+# Minutes a grid job may take: measured at most ~3 min a family, ~11 min an architecture.
+FAMILY_RUNTIME = {"family": 30, "architecture": 90}.get(SEARCH_JOBS, 30)
 
 
 rule prepare_features:
@@ -58,13 +60,13 @@ rule hpo_family:
     benchmark:
         f"{BENCH}/hpo/families/{{family}}.tsv"
     group:
-        "hpo_family"
+        f"hpo_{SEARCH_JOBS}"
     conda:
         "../envs/train.yaml"
     threads: TRAINING.get("threads", 1)
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=FAMILY_RUNTIME,
     params:
         family=lambda wildcards: {combo: COMBOS[combo] for combo in FAMILIES[wildcards.family]},
         training=TRAINING,

@@ -24,7 +24,10 @@ def dry_run_error(tmp_path: Path, changes: dict) -> str:
         ({"split": {"test_size": 1.5}}, "config value split.test_size: 1.5 is greater than or equal to the maximum of 0.5"),
         ({"grid": {"activation": ["swish-ish"]}}, "config value grid.activation.0: 'swish-ish' is not one of"),
         ({"dataset": {"source": "ftp"}}, "config value dataset.source: 'ftp' is not one of"),
-        ({"search": {"jobs": "per-network"}}, "config value search.jobs: 'per-network' is not one of ['combination', 'family']"),
+        (
+            {"search": {"jobs": "per-network"}},
+            "config value search.jobs: 'per-network' is not one of ['combination', 'family', 'architecture']",
+        ),
         ({"training": {"max_epochs": "many"}}, "config value training.max_epochs: 'many' is not of type 'integer'"),
         (
             {

@@ -40,3 +40,13 @@ def test_families_group_the_combinations_that_differ_only_in_callbacks() -> None
     # Ids are stable: a family keeps its id when the callback values change.
     fewer = grid.families(grid.expand({**default_config()["grid"], "early_stopping_patience": [15]}))
     assert set(fewer) == set(families)
+
+
+def test_architecture_jobs_hold_a_family_at_every_batch_size() -> None:
+    combos = grid.expand(default_config()["grid"])
+    families = grid.families(combos)
+    architectures = grid.families(combos, "architecture")
+    assert len(architectures) == 96 and {len(members) for members in architectures.values()} == {64}
+    assert not set(architectures) & set(families)  # switching modes never reuses a file
+    for members in families.values():  # every family lies inside one architecture job
+        assert sum(set(members) <= set(job) for job in architectures.values()) == 1

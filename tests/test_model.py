@@ -190,7 +190,11 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
 
     arrays_path = tmp_path / "arrays.npz"
     features.save_arrays(arrays_path, fold_arrays())
-    combos = {"a": params(batch_size=32), "b": params(batch_size=32, early_stopping_patience=1, reduce_lr_patience=1)}
+    combos = {
+        "a": params(batch_size=32),
+        "b": params(batch_size=32, early_stopping_patience=1, reduce_lr_patience=1),
+        "c": params(batch_size=64),  # same architecture: shares the traced graph, not epochs
+    }
     training = {"max_epochs": 3, "seed": 42}
     step = str(REPO / "workflow_scripts" / "steps" / "hpo_combination.py")
 
@@ -216,7 +220,7 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
         assert timing["train"] > 0 and timing["read"] >= 0 and timing["imports"] >= 0
         assert run["job_seconds"] >= timing["train"]
     family = run_step(tmp_path / "family.json", family=combos)
-    assert list(family["runs"]) == ["a", "b"] and family["timing"]["combinations_in_job"] == 2
+    assert list(family["runs"]) == ["a", "b", "c"] and family["timing"]["combinations_in_job"] == 3
     assert family["timing"]["epochs_computed"] < sum(f["epochs"] for r in family["runs"].values() for f in r["folds"])
     drop = ("fit_seconds", "seconds")
     for name, run in family["runs"].items():

@@ -118,3 +118,10 @@ def test_family_jobs_give_each_combination_its_own_result(finished: dict, tmp_pa
     # A new value of a setting that is not a callback adds families; the others stay.
     wider = write_config(tmp_path / "wider.yaml", {**config, "grid": {**grid, "dropout_rate": [0.3, 0.4]}})
     assert planned_jobs(run_workflow(workdir, wider, "--dry-run"))["hpo_family"] == 4
+    # search.jobs: architecture puts the batch sizes of an architecture in one job too.
+    batches = {**config, "grid": {**grid, "batch_size": [256, 512]}}
+    for jobs, expected in (("family", 8), ("architecture", 4)):
+        planned = planned_jobs(
+            run_workflow(workdir, write_config(tmp_path / f"{jobs}.yaml", {**batches, "search": {"jobs": jobs}}), "--dry-run", "--forceall")
+        )
+        assert planned["hpo_family"] == expected, jobs

@@ -24,8 +24,15 @@ HYPERPARAMETERS = (
 )
 MAX_UNITS = 4
 # Settings that act only between epochs (Keras callbacks): combinations that differ only in
-# these train identically until their callbacks first disagree (a "family").
+# these train identically until their callbacks first disagree.
 CALLBACK_HYPERPARAMETERS = ("early_stopping_patience", "reduce_lr_factor", "reduce_lr_min_lr", "reduce_lr_patience")
+# What the combinations of one job may differ in (config `search.jobs`): a "family" shares
+# its common epochs; an "architecture" (its families at every batch size) shares its traced
+# graph and its process.
+VARYING_IN_A_JOB = {
+    "family": CALLBACK_HYPERPARAMETERS,
+    "architecture": (*CALLBACK_HYPERPARAMETERS, "batch_size"),
+}
 
 
 def canonical(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,17 +51,19 @@ def combo_id(params: Mapping[str, Any]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-def family_id(params: Mapping[str, Any]) -> str:
-    """A short hash of the combination without its callback settings: its family's id."""
-    shared = {k: v for k, v in canonical(params).items() if k not in CALLBACK_HYPERPARAMETERS}
-    return combo_id({**shared, "num_hidden_layers": params["num_hidden_layers"], "family": True})
+def family_id(params: Mapping[str, Any], jobs: str = "family") -> str:
+    """A short hash of the combination without the settings that vary in a job of kind
+    ``jobs`` (VARYING_IN_A_JOB): the id of the job that trains it."""
+    shared = {k: v for k, v in canonical(params).items() if k not in VARYING_IN_A_JOB[jobs]}
+    return combo_id({**shared, "jobs": jobs})  # never equal to a combination's id
 
 
-def families(combos: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """The combinations (ids, in order) of each family, keyed by family id, in a stable order."""
+def families(combos: Mapping[str, Mapping[str, Any]], jobs: str = "family") -> dict[str, list[str]]:
+    """The combinations (ids, in order) that one job of kind ``jobs`` trains, keyed by the
+    job's id, in a stable order."""
     grouped: dict[str, list[str]] = {}
     for combo, params in combos.items():
-        grouped.setdefault(family_id(params), []).append(combo)
+        grouped.setdefault(family_id(params, jobs), []).append(combo)
     return grouped
 
 

@@ -1,10 +1,11 @@
 """Rules hpo_combination and hpo_family: train hyperparameter combinations over the k folds.
 
 hpo_combination trains one combination (``params.hyperparameters``) and writes its run.
-hpo_family trains a family (``params.family``: combination id -> hyperparameters, all
-differing only in their callbacks) in one process: TensorFlow is imported once, the network
-is traced once, and the combinations share their common epochs (hpo.train_combinations);
-each combination's run is the one hpo_combination writes, collected in one file. Each file
+hpo_family trains several (``params.family``: combination id -> hyperparameters; a family
+of combinations that differ only in callbacks, or all of one architecture) in one process:
+TensorFlow is imported once, each architecture is traced once, and combinations that differ
+only in their callbacks share their common epochs (hpo.train_combinations). Each
+combination's run is the one hpo_combination writes, collected in one file. Each file
 records where its job's time went (``timing``).
 """
 
