@@ -4,17 +4,17 @@ Goal (issue #5): at least 3x faster per fit than scikeras KerasClassifier in sci
 GridSearchCV(cv=3), with mean cross-validated accuracy within 1 point of it, on the same
 combinations and folds.
 
-Three worker processes (fit_worker.py), one per method, each with TensorFlow already imported,
+Worker processes (fit_worker.py), one per method, each with TensorFlow already imported,
 take turns: for every repeat and combination each method trains the 3 folds, one method at a
 time, in an order that rotates. A fit is one fold: build, train with early stopping, score
 the validation fold; seconds per fit = a method's wall time for the 3 folds / 3. Every method
 gets the same thread budget (--threads, default 1: the grid runs one job per core).
 Repeat r seeds every method with 42 + 1000 r (fold k: + k where the method seeds per fold).
 
-    .venv/bin/python benchmarks/bench_fit.py            # 4 combinations, 1 repeat (~10 min)
-    .venv/bin/python benchmarks/bench_fit.py --repeats 3 --more
+    .venv/bin/python benchmarks/bench_fit.py            # 4 combinations x 4 methods, 1 repeat (~12 min)
+    .venv/bin/python benchmarks/bench_fit.py --repeats 3 # what benchmarks/README.md reports (~36 min)
     .venv/bin/python benchmarks/bench_fit.py --quick    # 2 combinations, max 30 epochs
-    .venv/bin/python benchmarks/bench_fit.py --methods ours,ours-group,scikeras --out fit_group.json
+    .venv/bin/python benchmarks/bench_fit.py --methods ours,scikeras
 
 The scikeras method needs its own venv (it pins scikit-learn 1.5.2):
     python3 -m venv .venv-bench && .venv-bench/bin/pip install scikeras==0.13.0 \
@@ -35,7 +35,7 @@ from typing import Any
 
 import common
 
-METHODS = ("ours", "keras", "scikeras")  # the default; "ours-group" on request
+METHODS = ("ours", "ours-group", "keras", "scikeras")  # the default
 BASELINES = ("keras", "scikeras")
 LABELS = {
     "ours": "ours (workflow)",

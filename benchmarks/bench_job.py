@@ -151,6 +151,7 @@ def family_jobs(results: Path, config: Path, families: list[str], cores: int, al
         bench = benchmark_row(results / "benchmarks" / "hpo" / "families" / f"{family}.tsv")
         record = job_record(family, {**runs[0], "timing": content["timing"]}, float(bench["s"]), float(bench["cpu_time"]))
         record["networks"] = len(runs)
+        record["batch_sizes"] = sorted({int(r["params"]["batch_size"]) for r in runs})
         record["epochs_computed"] = content["timing"]["epochs_computed"]
         record["epochs_of_the_networks"] = sum(f["epochs"] for r in runs for f in r["folds"])
         jobs.append(record)
@@ -235,8 +236,9 @@ def projection(jobs: list[dict[str, Any]], n_jobs: int, cores: int, dag_seconds:
 def print_jobs(jobs: list[dict[str, Any]]) -> None:
     for job in jobs:
         networks = f" x{job['networks']}" if "networks" in job else ""
+        batches = "/".join(map(str, job.get("batch_sizes", [job["batch_size"]])))
         print(
-            f"   {job['network']:>18s}{networks} b{job['batch_size']:<5d} wall {job['wall']:6.1f} s  train {job['train']:6.1f} s  "
+            f"   {job['network']:>18s}{networks} b{batches:<5s} wall {job['wall']:6.1f} s  train {job['train']:6.1f} s  "
             f"start {job['before_script']:.1f} + imports {job['imports']:.1f} + read {job['read']:.2f} + other {job['other']:.1f} s  "
             f"-> {100 * job['not_training_share']:.1f} % not training",
             flush=True,
