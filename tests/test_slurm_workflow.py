@@ -11,6 +11,7 @@ evidence from SLURM's own accounting (``sacct``), the SLURM job logs and Snakema
    kernel's OOM killer or a crash; the job fails and the profile's ``retries: 1`` resubmits it.
 3. Meanwhile the same config runs locally (``--cores 2``, as ``run_workflow``) in a second
    directory; both must give the same numbers.
+4. Then ``search.jobs: family`` through the same profile (grid search only), grouped by 2.
 
 Only the test cluster's own settings override the profile: its partition, the group size
 (2, so that 4 networks make 2 SLURM jobs), ``--jobs 6``, a shorter first status check and
@@ -454,3 +455,44 @@ def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, A
     # ...and left the finished ones untouched.
     assert {c: runs["mtimes"][c] for c in runs["kept"]} == runs["kept"]
     assert sorted(runs["mtimes"]) == COMBOS
+
+
+def test_family_jobs_on_slurm_grouped_as_configured(
+    runs: dict[str, Any], cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """search.jobs: family through the same profile: 4 families (8 networks) with
+    hpo_family=2 make 2 SLURM jobs of 2 steps; each network's folds equal those of its own
+    hpo_combination job in the local run above."""
+    workdir = tmp_path_factory.mktemp("slurm_family")
+    grid = {**SMALL_GRID, "early_stopping_patience": [3, 1]}
+    configfile = write_config(workdir / "config.yaml", small_config(oxigraph.url, workdir / "cache", grid=grid, search={"jobs": "family"}))
+    args = profile_overrides(cluster)
+    args[args.index(f"hpo={GROUP_SIZE}")] = "hpo_family=2"
+    node_mb = int(cluster.run("sinfo", "-h", "-N", "-o", "%m").stdout.split()[0])
+    if node_mb < 2 * 2000:  # an hpo_family group asks for 2 x 2000 MB
+        args += ["--set-resources", f"hpo_family:mem_mb={node_mb // 2}"]
+    log = workdir / "snakemake.log"
+    proc = start(
+        snakemake(workdir, configfile, "--profile", str(REPO / "profiles" / "slurm"), *args, "results/hpo/cv_results.csv"), log, cluster.env
+    )
+    try:
+        assert proc.wait(600) == 0, tail(log)
+    finally:
+        stop(proc)
+    name = run_id(log)
+    jobs = accounting(cluster, [name])
+    info = "\n".join(f"{j['jobid']} {j['comment']} {j['state']} " + " ".join(s["state"] for s in j["steps"]) for j in jobs.values())
+    family_jobs = [j for j in jobs.values() if "hpo_family" in j["comment"]]
+    assert len(family_jobs) == 2, info
+    for job in family_jobs:
+        assert state(job) == "COMPLETED" and [s["jobid"] for s in job["steps"]] == [f"{job['jobid']}.0", f"{job['jobid']}.1"], info
+        assert all(state(s) == "COMPLETED" for s in job["steps"]), info
+    assert {j["comment"] for j in jobs.values()} >= {"rule_prepare_features", "rule_aggregate_hpo"}, info
+
+    families = sorted((workdir / "results" / "hpo" / "families").glob("*.json"))
+    found = {combo: run for path in families for combo, run in json.loads(path.read_text())["runs"].items()}
+    assert len(families) == 4 and len(found) == 8
+    alone = {combo: json.loads((runs["local_dir"] / f"results/hpo/runs/{combo}.json").read_text()) for combo in COMBOS}
+    assert set(alone) < set(found)  # the patience-3 networks of the local run
+    for combo, run in alone.items():
+        assert without_timing(found[combo]) == without_timing(run), combo
