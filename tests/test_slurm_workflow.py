@@ -255,7 +255,7 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         # Snakemake scancels its jobs at once, then exits after its status-check pause. But when
         # Ctrl-C falls while it queries sacct, it cancels nothing (snakemake-interface-executor-
         # plugins' RemoteExecutor takes the jobs out of its list during the query): the jobs run
-        # on. Then do what docs/cluster.md tells users, scancel --name <run id>, here at once
+        # on. Then do what the README tells users, scancel --name <run id>, here at once
         # (8 s on) so that the scenario stays the same, and report it.
         out["not_cancelled"] = None
         while first.poll() is None and time.monotonic() - interrupted < 240:
@@ -436,7 +436,7 @@ def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, A
     if runs["not_cancelled"]:
         warnings.warn(
             f"Ctrl-C fell during Snakemake's status query and it cancelled none of its SLURM jobs "
-            f"{runs['not_cancelled']}; the test cancelled them with scancel --name <run id> (docs/cluster.md)",
+            f'{runs["not_cancelled"]}; the test cancelled them with scancel --name <run id> (README, "Running on a cluster")',
             stacklevel=1,
         )
     assert 1 <= len(runs["kept"]) < len(COMBOS), info
