@@ -76,6 +76,16 @@ class Worker:
         self.log.close()
 
 
+def _speedups(per: dict[str, Any], combos: dict[str, Any], key: str) -> dict[str, Any]:
+    """One speed-up (``per[combination][key]``) over the combinations: each, geometric mean, min."""
+    ratios = [per[name][key] for name in combos]
+    return {
+        "per_combination": dict(zip(combos, ratios, strict=True)),
+        "geometric_mean": math.exp(statistics.fmean(math.log(r) for r in ratios)),
+        "min": min(ratios),
+    }
+
+
 def summarize(runs: list[dict[str, Any]], combos: dict[str, Any], methods: list[str]) -> dict[str, Any]:
     per: dict[str, Any] = {}
     for name in combos:
@@ -110,18 +120,10 @@ def summarize(runs: list[dict[str, Any]], combos: dict[str, Any], methods: list[
         overall[method] = {"mean_cv_accuracy": statistics.fmean(f["val_accuracy"] for f in folds), "n_fits": len(folds)}
     for other in methods:
         if other in BASELINES and "ours-group" in methods:
-            ratios = [per[name][f"group_speedup_vs_{other}"] for name in combos]
-            overall[f"group_speedup_vs_{other}"] = {
-                "per_combination": dict(zip(combos, ratios, strict=True)),
-                "geometric_mean": math.exp(statistics.fmean(math.log(r) for r in ratios)),
-                "min": min(ratios),
-            }
+            overall[f"group_speedup_vs_{other}"] = _speedups(per, combos, f"group_speedup_vs_{other}")
         if other in BASELINES and "ours" in methods:
-            ratios = [per[name][f"speedup_vs_{other}"] for name in combos]
             overall[f"speedup_vs_{other}"] = {
-                "per_combination": dict(zip(combos, ratios, strict=True)),
-                "geometric_mean": math.exp(statistics.fmean(math.log(r) for r in ratios)),
-                "min": min(ratios),
+                **_speedups(per, combos, f"speedup_vs_{other}"),
                 "total_time_ratio": sum(per[n][other]["seconds_per_fit_median"] for n in combos)
                 / sum(per[n]["ours"]["seconds_per_fit_median"] for n in combos),
             }

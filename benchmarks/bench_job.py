@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import random
@@ -72,15 +73,16 @@ STARTUP = {
 }
 
 
-def default_jobs(kind: str = "family") -> dict[str, dict[str, dict[str, Any]]]:
-    """The default grid's jobs of a kind (grid.families): family or architecture."""
+@functools.cache
+def default_jobs(kind: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The default grid's jobs of a kind (grid.families): family or architecture (read-only)."""
     default = yaml.safe_load((common.REPO / "config.yaml").read_text())
     combos = grid_lib.expand(default["grid"])
     return {job: {c: combos[c] for c in members} for job, members in grid_lib.families(combos, kind).items()}
 
 
 def sample_networks(n: int, seed: int) -> dict[str, dict[str, Any]]:
-    networks = {c: p for family in default_jobs().values() for c, p in family.items()}
+    networks = {c: p for family in default_jobs("family").values() for c, p in family.items()}
     return {c: networks[c] for c in random.Random(seed).sample(sorted(networks), n)}
 
 
@@ -303,7 +305,7 @@ def main() -> None:
         print(f"threads: {args.cores} one-thread jobs at once against one {args.cores}-thread job at a time ...", flush=True)
         threads = threads_study(arrays, scratch / "threads", args.cores, training, args.threads_repeats)
 
-    n_networks = sum(len(f) for f in default_jobs().values())
+    n_networks = sum(len(f) for f in default_jobs("family").values())
     n_jobs = {"combination": n_networks, "family": len(default_jobs("family")), "architecture": len(default_jobs("architecture"))}
     dag_seconds = 5.0
     dag_file = common.RESULTS / "dag.json"
