@@ -57,6 +57,15 @@ SMALL_GRID = {
 }
 
 
+def without_timing(value: Any) -> Any:
+    """Drop wall-clock fields (any key with "seconds", and "timing"): they differ run to run."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if "seconds" not in k and k != "timing"}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
 def small_config(endpoint: str, cache_dir: Path, **changes: Any) -> dict[str, Any]:
     """The default config on the shared CSV and a local endpoint, with a 4-network grid."""
     base = {

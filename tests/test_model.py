@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import without_timing
 from workflow_scripts import hpo, model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -177,10 +178,7 @@ def test_train_combination_returns_the_documented_fields() -> None:
     hpo.train_combination(arrays, params(batch_size=64, dropout_rate=0.3), training, 7, trainers=trainers)
     shared = hpo.train_combination(arrays, p, training, 42, trainers=trainers)
     assert len(trainers) == 1
-    drop = ("fit_seconds", "seconds")
-    assert [{k: v for k, v in f.items() if k not in drop} for f in shared["folds"]] == [
-        {k: v for k, v in f.items() if k not in drop} for f in result["folds"]
-    ]
+    assert without_timing(shared["folds"]) == without_timing(result["folds"])
 
 
 def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
@@ -222,12 +220,9 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
     family = run_step(tmp_path / "family.json", family=combos)
     assert list(family["runs"]) == ["a", "b", "c"] and family["timing"]["combinations_in_job"] == 3
     assert family["timing"]["epochs_computed"] < sum(f["epochs"] for r in family["runs"].values() for f in r["folds"])
-    drop = ("fit_seconds", "seconds")
     for name, run in family["runs"].items():
         assert run["params"] == combos[name]
-        assert [{k: v for k, v in f.items() if k not in drop} for f in run["folds"]] == [
-            {k: v for k, v in f.items() if k not in drop} for f in alone[name]["folds"]
-        ]
+        assert without_timing(run["folds"]) == without_timing(alone[name]["folds"])
 
 
 CALLBACK_VARIANTS = [
@@ -264,14 +259,11 @@ def test_variants_trained_together_give_exactly_what_each_gives_alone() -> None:
 def test_train_combinations_equals_one_train_combination_each() -> None:
     arrays, training = fold_arrays(), {"max_epochs": 6, "learning_rate": 0.01}
     combos = [params(batch_size=32, **CALLBACK_VARIANTS[i]) for i in (0, 5, 10)] + [params(batch_size=64)]
-    drop = ("fit_seconds", "seconds")
     together = hpo.train_combinations(arrays, combos, training, 3)
     for combo, result in zip(combos, together, strict=True):
         alone = hpo.train_combination(arrays, combo, training, 3)
         assert result["params"] == combo
-        assert [{k: v for k, v in f.items() if k not in drop} for f in result["folds"]] == [
-            {k: v for k, v in f.items() if k not in drop} for f in alone["folds"]
-        ]
+        assert without_timing(result["folds"]) == without_timing(alone["folds"])
 
 
 def test_a_fitted_network_saves_and_loads(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, write_config
+from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, without_timing, write_config
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts import grid as grid_lib
 
@@ -185,15 +185,6 @@ def accounting(cluster: SlurmCluster, run_ids: list[str], timeout: float = 60) -
         if settled or time.monotonic() > deadline:
             return jobs
         time.sleep(1)
-
-
-def without_timing(value: Any) -> Any:
-    """Drop wall-clock fields (any key with "seconds", and "timing"): they differ run to run."""
-    if isinstance(value, dict):
-        return {k: without_timing(v) for k, v in value.items() if "seconds" not in k and k != "timing"}
-    if isinstance(value, list):
-        return [without_timing(v) for v in value]
-    return value
 
 
 def profile_overrides(cluster: SlurmCluster) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, write_config
+from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = [needs_shared, pytest.mark.integration]
@@ -107,14 +107,11 @@ def test_family_jobs_give_each_combination_its_own_result(finished: dict, tmp_pa
     cv = pd.read_csv(workdir / "results/hpo/cv_results.csv")
     assert sorted(cv["combo"]) == sorted(runs) and len(runs) == 8
 
-    def scores(run: dict) -> list[dict]:
-        return [{k: v for k, v in fold.items() if "seconds" not in k} for fold in run["folds"]]
-
     alone = {path.stem: json.loads(path.read_text()) for path in (workdir / "results/hpo/runs").glob("*.json")}
     shared = [combo for combo in runs if combo in alone]
     assert len(shared) == 4  # the patience-3 networks, trained alone by the first run
     for combo in shared:
-        assert scores(runs[combo]) == scores(alone[combo]), combo
+        assert without_timing(runs[combo]) == without_timing(alone[combo]), combo
     # A new value of a setting that is not a callback adds families; the others stay.
     wider = write_config(tmp_path / "wider.yaml", {**config, "grid": {**grid, "dropout_rate": [0.3, 0.4]}})
     assert planned_jobs(run_workflow(workdir, wider, "--dry-run"))["hpo_family"] == 4
