@@ -4,14 +4,16 @@ One module fixture drives the cluster the way a user meets it, and the tests rea
 evidence from SLURM's own accounting (``sacct``), the SLURM job logs and Snakemake's output:
 
 1. ``snakemake --profile profiles/slurm`` on the small integration config (4 networks,
-   ``--group-components hpo=2``). When the first grid-search SLURM job has finished its
-   first network and trains its second, the run gets SIGINT (Ctrl-C), as a user sends it.
+   ``--group-components hpo=2``), started with SIGINT ignored, as ``nohup snakemake ... &``
+   from a script starts it. When the first grid-search SLURM job has finished its first
+   network and trains its second, the run gets ``kill -INT <pid>``: the Snakefile restored
+   SIGINT, so it stops as Ctrl-C stops a run in a terminal.
 2. The same command again resumes the run. While it runs, the training step of its first
    grid-search SLURM job gets SIGKILL (``scancel --signal=KILL <job>.0``), as from the
    kernel's OOM killer or a crash; the job fails and the profile's ``retries: 1`` resubmits it.
 3. Meanwhile the same config runs locally (``--cores 2``, as ``run_workflow``) in a second
    directory; both must give the same numbers.
-4. Then ``search.jobs: family`` through the same profile (grid search only), grouped by 2.
+4. Alongside, ``search.jobs: family`` through the same profile (grid search only), grouped by 2.
 
 Only the test cluster's own settings override the profile: its partition, the group size
 (2, so that 4 networks make 2 SLURM jobs), ``--jobs 6``, a shorter first status check and
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import signal
 import subprocess
@@ -37,6 +38,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, without_timing, write_config
+from tests.support.processes import start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts import grid as grid_lib
 
@@ -53,6 +55,14 @@ GROUP_SIZE = 2
 # back-off): 6, 22, 48 s. Most jobs here take 13-25 s, so this finds them at 22 s; with 2 s
 # (2, 14, 36 s) they are found at 36 s.
 INIT_SECONDS = 6
+# The plugin's longest pause between status checks (snakemake-executor-plugin-slurm 2.8.0:
+# +10 s per check without a finished job, capped at 180 s). After SIGINT Snakemake cancels its
+# jobs at once and exits at the end of the current pause.
+MAX_STATUS_PAUSE_S = 180
+# A grid-search SLURM job trains 2 networks of 7-23 s each (up to ~60 s on a loaded machine),
+# after start-up and the status checks; the upstream jobs take seconds each.
+FIRST_NETWORK_S = 540
+RERUN_S = 600
 COMBOS = sorted(grid_lib.expand(SMALL_GRID))
 HPO = "rule_hpo_hpo_combination"  # the plugin's comment for a job of group "hpo"
 # Every job the workflow sends to SLURM besides the grid search, as the plugin comments it.
@@ -82,40 +92,57 @@ def snakemake(workdir: Path, configfile: Path, *args: str) -> list[str]:
     return [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile", str(configfile), *args]
 
 
-def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start ``command`` in its own session (a terminal's Ctrl-C does not reach it), output to ``log``."""
-    with open(log, "wb") as handle:
-        return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+def start(command: list[str], log: Path, env: dict[str, str], sigint: str = "default") -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session, output to ``log``, SIGINT as given (never inherited)."""
+    return start_with(command, log, sigint=sigint, env=env)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a process this module started, and its children, by its process group id."""
-    if proc.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGINT, 200), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """End a process this module started, and its children, by its process group id.
+
+    Snakemake exits at the end of its current status-check pause (at most the plugin's cap)."""
+    stop_group(proc, grace_s=MAX_STATUS_PAUSE_S + 20)
 
 
 def tail(log: Path, chars: int = 5000) -> str:
     return log.read_text(errors="replace")[-chars:] if log.exists() else f"<no {log}>"
 
 
-def wait_until(condition: Any, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+def cluster_state(cluster: SlurmCluster | None) -> str:
+    """What the cluster was doing: squeue (jobs and steps) and the day's sacct, for a timed-out wait."""
+    if cluster is None:
+        return ""
+    queue = cluster.run("squeue", "-a", "-h", "-o", "%i %T %M %k %j %R", check=False).stdout
+    steps = cluster.run("squeue", "-s", "-h", "-o", "%i %M", check=False).stdout
+    account = cluster.run("sacct", "-a", "-X", "-n", "-P", "-o", "JobID,State,Elapsed,Comment", check=False).stdout
+    return f"\nsqueue:\n{queue or '<empty>'}\nsteps:\n{steps or '<none>'}\nsacct:\n{account or '<empty>'}"
+
+
+def wait_until(
+    condition: Any,
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+    cluster: SlurmCluster | None = None,
+) -> None:
+    """Poll ``condition`` for up to ``timeout`` s; on time-out or an early exit say what the
+    process and the cluster were doing (the tail of the Snakemake log, squeue, sacct)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"snakemake exited ({proc.returncode}) while waiting for {what}:\n{tail(log) if log else ''}")
+            raise AssertionError(
+                f"snakemake exited ({proc.returncode}) while waiting for {what}:\n{tail(log) if log else ''}{cluster_state(cluster)}"
+            )
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail(log) if log else ''}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail(log) if log else ''}{cluster_state(cluster)}")
         time.sleep(0.5)
+
+
+def catches_sigint(pid: int) -> bool:
+    """Whether ``pid`` has a handler for SIGINT (/proc/<pid>/status, SigCgt)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return bool(int(status["SigCgt"], 16) & (1 << (signal.SIGINT - 1)))
 
 
 def run_id(log: Path) -> str:
@@ -231,16 +258,23 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         local_log = base / "local.log"
         local = start(snakemake(local_dir, configs[local_dir], "--cores", "2"), local_log, env)
         procs.append(local)
+        # search.jobs: family through the profile, alongside (test_family_jobs_on_slurm_...).
+        family_dir = base / "family"
+        family_dir.mkdir()
+        out["family"] = start_family_run(cluster, oxigraph.url, family_dir, env)
+        procs.append(out["family"]["proc"])
         command = snakemake(slurm_dir, configs[slurm_dir], "--profile", str(REPO / "profiles" / "slurm"), *profile_overrides(cluster))
         runs_dir = slurm_dir / "results" / "hpo" / "runs"
 
-        # 1. First cluster run; Ctrl-C while a grid-search job trains its second network.
+        # 1. First cluster run, started with SIGINT ignored as `nohup snakemake ... &` from a
+        # script starts it; `kill -INT <pid>` while a grid-search job trains its second network.
         first_log = base / "first.log"
-        first = start(command, first_log, env)
+        first = start(command, first_log, env, sigint="ignored")
         procs.append(first)
-        wait_until(lambda: first_network_done(cluster), 540, "the first finished network", first, first_log)
+        wait_until(lambda: first_network_done(cluster), FIRST_NETWORK_S, "the first finished network", first, first_log, cluster)
         ids.append(run_id(first_log))
         out["times"]["first network done"] = time.monotonic() - t0
+        out["first_catches_sigint"] = catches_sigint(first.pid)
         first.send_signal(signal.SIGINT)
         interrupted = time.monotonic()
         # Snakemake scancels its jobs at once, then exits after its status-check pause. But when
@@ -249,14 +283,15 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         # on. Then do what the README tells users, scancel --name <run id>, here at once
         # (8 s on) so that the scenario stays the same, and report it.
         out["not_cancelled"] = None
-        while first.poll() is None and time.monotonic() - interrupted < 240:
+        exit_bound = MAX_STATUS_PAUSE_S + 30
+        while first.poll() is None and time.monotonic() - interrupted < exit_bound:
             if out["not_cancelled"] is None and time.monotonic() - interrupted > 8:
                 out["not_cancelled"] = running_or_pending(cluster, ids[0])
                 if out["not_cancelled"]:
                     cluster.run("scancel", f"--name={ids[0]}")
             time.sleep(0.5)
         if first.poll() is None:
-            raise AssertionError(f"snakemake did not stop within 240 s of SIGINT:\n{tail(first_log)}")
+            raise AssertionError(f"snakemake did not stop within {exit_bound} s of SIGINT:\n{tail(first_log)}{cluster_state(cluster)}")
         out["first_rc"] = first.returncode
         out["exit_after_sigint_s"] = time.monotonic() - interrupted
         if out["not_cancelled"] is None:
@@ -265,7 +300,9 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
                 cluster.run("scancel", f"--name={ids[0]}")
         out["locks"] = sorted(p.name for p in (slurm_dir / ".snakemake" / "locks").glob("*"))
         try:  # cancelled jobs pass through COMPLETING (KillWait 5 s)
-            wait_until(lambda: not squeue(cluster, f"--name={ids[0]}"), 30, "the interrupted run's SLURM jobs to leave the queue")
+            wait_until(
+                lambda: not squeue(cluster, f"--name={ids[0]}"), 30, "the interrupted run's SLURM jobs to leave the queue", cluster=cluster
+            )
         except AssertionError:
             pass
         out["left_in_queue"] = squeue(cluster, f"--name={ids[0]}")
@@ -278,7 +315,7 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         second = start(command, second_log, env)
         procs.append(second)
         out["killed"] = None
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + RERUN_S
         while second.poll() is None and time.monotonic() < deadline:
             if out["killed"] is None:
                 # Its step .0 running for 2 s: Python is up (a signal during the step's launch can
@@ -292,11 +329,14 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
                 raise AssertionError(f"SLURM drained the node: {drained}\n{cluster.daemon_logs()}")
             time.sleep(0.5)
         if second.poll() is None:
-            raise AssertionError(f"the rerun did not finish within 600 s:\n{tail(second_log)}")
+            raise AssertionError(f"the rerun did not finish within {RERUN_S} s:\n{tail(second_log)}{cluster_state(cluster)}")
         ids.append(run_id(second_log))
         out["second_rc"] = second.returncode
         out["times"]["rerun finished"] = time.monotonic() - t0
-        out["local_rc"] = local.wait(600)
+        try:
+            out["local_rc"] = local.wait(RERUN_S)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the local run did not finish within {RERUN_S} s:\n{tail(local_log)}") from None
         out["times"]["local run finished"] = time.monotonic() - t0
 
         out["first_out"], out["second_out"] = first_log.read_text(errors="replace"), second_log.read_text(errors="replace")
@@ -420,6 +460,8 @@ def test_killed_slurm_job_is_resubmitted(runs: dict[str, Any]) -> None:
 def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, Any]) -> None:
     info = describe(runs)
     out = runs["first_out"]
+    # Started with SIGINT ignored (as `nohup ... &`), Snakemake caught it (the Snakefile restored it)...
+    assert runs["first_catches_sigint"], "the backgrounded Snakemake did not catch SIGINT"
     assert runs["first_rc"] != 0 and "Terminating processes on user request" in out, out[-6000:]
     # Ctrl-C released the lock and (see the fixture) cancelled the run's SLURM jobs.
     assert runs["locks"] == [], runs["locks"]
@@ -448,28 +490,29 @@ def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, A
     assert sorted(runs["mtimes"]) == COMBOS
 
 
-def test_family_jobs_on_slurm_grouped_as_configured(
-    runs: dict[str, Any], cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """search.jobs: family through the same profile: 4 families (8 networks) with
-    hpo_family=2 make 2 SLURM jobs of 2 steps; each network's folds equal those of its own
-    hpo_combination job in the local run above."""
-    workdir = tmp_path_factory.mktemp("slurm_family")
+def start_family_run(cluster: SlurmCluster, endpoint: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Start ``search.jobs: family`` through the profile (grid search only), beside the main scenario."""
     grid = {**SMALL_GRID, "early_stopping_patience": [3, 1]}
-    configfile = write_config(workdir / "config.yaml", small_config(oxigraph.url, workdir / "cache", grid=grid, search={"jobs": "family"}))
+    configfile = write_config(workdir / "config.yaml", small_config(endpoint, workdir / "cache", grid=grid, search={"jobs": "family"}))
     args = profile_overrides(cluster)
     args[args.index(f"hpo={GROUP_SIZE}")] = "hpo_family=2"
     node_mb = int(cluster.run("sinfo", "-h", "-N", "-o", "%m").stdout.split()[0])
     if node_mb < 2 * 2000:  # an hpo_family group asks for 2 x 2000 MB
         args += ["--set-resources", f"hpo_family:mem_mb={node_mb // 2}"]
     log = workdir / "snakemake.log"
-    proc = start(
-        snakemake(workdir, configfile, "--profile", str(REPO / "profiles" / "slurm"), *args, "results/hpo/cv_results.csv"), log, cluster.env
-    )
+    command = snakemake(workdir, configfile, "--profile", str(REPO / "profiles" / "slurm"), *args, "results/hpo/cv_results.csv")
+    return {"workdir": workdir, "log": log, "proc": start(command, log, env)}
+
+
+def test_family_jobs_on_slurm_grouped_as_configured(runs: dict[str, Any], cluster: SlurmCluster) -> None:
+    """search.jobs: family through the same profile (run alongside the main scenario): 4
+    families (8 networks) with hpo_family=2 make 2 SLURM jobs of 2 steps; each network's folds
+    equal those of its own hpo_combination job in the local run."""
+    workdir, log, proc = (runs["family"][key] for key in ("workdir", "log", "proc"))
     try:
-        assert proc.wait(600) == 0, tail(log)
-    finally:
-        stop(proc)
+        assert proc.wait(RERUN_S) == 0, tail(log)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the family run did not finish within {RERUN_S} s:\n{tail(log)}{cluster_state(cluster)}") from None
     name = run_id(log)
     jobs = accounting(cluster, [name])
     info = "\n".join(f"{j['jobid']} {j['comment']} {j['state']} " + " ".join(s["state"] for s in j["steps"]) for j in jobs.values())

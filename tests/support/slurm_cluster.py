@@ -25,6 +25,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from tests.support.processes import signal_dispositions
+
 SBIN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 ETC_SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
@@ -164,6 +166,8 @@ class SlurmCluster:
     def _spawn(self, name: str, argv: list[str], **kwargs: object) -> None:
         log = open(self.logs / f"{name}.out.log", "wb")
         self._logfiles.append(log)
+        # Default dispositions for the signals the harness sends, whatever the suite inherited.
+        kwargs.setdefault("preexec_fn", signal_dispositions())
         self._procs[name] = subprocess.Popen(  # type: ignore[call-overload]
             argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs
         )
