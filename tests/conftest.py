@@ -89,9 +89,15 @@ def write_config(path: Path, config: Mapping[str, Any]) -> Path:
 
 
 def run_workflow(
-    workdir: Path, configfile: Path, *args: str, check: bool = True, timeout: int = 900, env: Mapping[str, str] | None = None
+    workdir: Path,
+    configfile: Path,
+    *args: str,
+    check: bool = True,
+    timeout: int = 900,
+    env: Mapping[str, str] | None = None,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real workflow (this repository's Snakefile) in ``workdir``."""
+    """Run the real workflow (this repository's Snakefile) in ``workdir`` (under ``umask`` when given)."""
     command = [
         *SNAKEMAKE,
         "--snakefile",
@@ -105,7 +111,12 @@ def run_workflow(
         *args,
     ]
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
