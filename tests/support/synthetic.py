@@ -15,7 +15,7 @@ give both; ``small_config(endpoint, cache_dir, dataset=fixture.csv)`` runs the w
 
 What it holds (same bytes on every call: fixed seeds, gzip without a time stamp):
 
-* about 470 songs of 52 artists: six artists for each of config.yaml's ``genres.keep``
+* 365 songs of 43 artists (plus a row without an artist): six artists for each of config.yaml's ``genres.keep``
   (classical, metal, rock, hip hop, electronic, pop), with audio features drawn around a
   per-genre profile (so that a model can beat chance) and YouTube counts per artist;
 * decoys and edge cases: an artist not on Wikidata, one without P136, one that is neither a
