@@ -53,14 +53,7 @@ def label_artists(
             log.info("refresh: asking %r again", artist)
     stats = Stats(total=len(names))
     client = SparqlClient(endpoint, user_agent(contact), policy, stats)
-    entries: dict[str, dict[str, Any]] = {}
-    todo: list[str] = []
-    for name in names:
-        entry = cache.get(name)
-        if entry is None:
-            todo.append(name)
-        else:
-            entries[name] = entry
+    entries, todo = _from_cache(cache, names)
     stats.done = stats.cached = len(entries)
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     log.info(
@@ -95,6 +88,19 @@ def label_artists(
         raise
     log.info(stats.line())
     return [entries[n] for n in names], stats
+
+
+def _from_cache(cache: ArtistCache, names: list[str]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The cached entries by name, and the names still to ask (in order)."""
+    entries: dict[str, dict[str, Any]] = {}
+    todo: list[str] = []
+    for name in names:
+        entry = cache.get(name)
+        if entry is None:
+            todo.append(name)
+        else:
+            entries[name] = entry
+    return entries, todo
 
 
 def _run(run_batch: Callable[[list[str]], None], batches: list[list[str]], concurrency: int) -> None:
