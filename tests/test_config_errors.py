@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATASET_CSV, deep_update, default_config, needs_shared, planned_jobs, run_workflow, write_config
+from tests.conftest import DATASET_CSV, deep_update, default_config, planned_jobs, run_workflow, write_config
 from tests.test_dataset import make_songs
 
 
@@ -70,8 +70,7 @@ def test_bad_dataset_stops_with_clear_error(tmp_path: Path, damage, expected: st
     assert not (tmp_path / "results/data/raw.parquet").exists()
 
 
-@needs_shared
-def test_default_config_lists_the_whole_grid(tmp_path: Path) -> None:
-    config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(DATASET_CSV)}})
+def test_default_config_lists_the_whole_grid(tmp_path: Path, synthetic) -> None:
+    config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(synthetic.csv)}})
     result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--dry-run", "--quiet", "rules")
     assert planned_jobs(result)["hpo_combination"] == 6144

@@ -9,39 +9,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DATASET_CSV, needs_shared
+from tests.support.synthetic import COLUMNS  # the Kaggle CSV's columns, in order
 from workflow_scripts import dataset
 from workflow_scripts.errors import UserError
-
-COLUMNS = [
-    "",
-    "Artist",
-    "Url_spotify",
-    "Track",
-    "Album",
-    "Album_type",
-    "Uri",
-    "Danceability",
-    "Energy",
-    "Key",
-    "Loudness",
-    "Speechiness",
-    "Acousticness",
-    "Instrumentalness",
-    "Liveness",
-    "Valence",
-    "Tempo",
-    "Duration_ms",
-    "Url_youtube",
-    "Title",
-    "Channel",
-    "Views",
-    "Likes",
-    "Comments",
-    "Description",
-    "Licensed",
-    "official_video",
-    "Stream",
-]
 
 
 def make_songs(n: int = 6, seed: int = 0) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import WIKIDATA_NT
 from tests.support.fault_proxy import FAULT_KINDS, FaultProxy
 from tests.support.oxigraph_server import (
     OxigraphServer,
@@ -28,12 +29,11 @@ from tests.support.oxigraph_server import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
-FIXTURE = SHARED / "wikidata" / "wikidata-artists.nt.gz"
+FIXTURE = WIKIDATA_NT  # ../shared or GENRE_FACTOR_SHARED, as every data-backed test
 
 pytestmark = pytest.mark.skipif(
     not FIXTURE.is_file(),
-    reason=f"shared Wikidata fixture not found at {FIXTURE} (is /work/shared mounted?)",
+    reason=f"shared Wikidata fixture not found at {FIXTURE} (place ../shared beside the repository or set GENRE_FACTOR_SHARED)",
 )
 
 ACCEPT_JSON = {"Accept": "application/sparql-results+json"}

@@ -23,42 +23,13 @@ from typing import Any
 import pytest
 
 from tests.support.kaggle_standin import KaggleStandIn, PortBusyError
+from tests.support.synthetic import COLUMNS  # the Kaggle CSV's columns, in order
 
 HANDLE = "salvatorerastelli/spotify-and-youtube"
 GET = KaggleStandIn.GET_DATASET_PATH
 DOWNLOAD = KaggleStandIn.DOWNLOAD_DATASET_PATH
 API_ERROR = "kagglehub.exceptions.KaggleApiHTTPError"
 
-COLUMNS = [
-    "",
-    "Artist",
-    "Url_spotify",
-    "Track",
-    "Album",
-    "Album_type",
-    "Uri",
-    "Danceability",
-    "Energy",
-    "Key",
-    "Loudness",
-    "Speechiness",
-    "Acousticness",
-    "Instrumentalness",
-    "Liveness",
-    "Valence",
-    "Tempo",
-    "Duration_ms",
-    "Url_youtube",
-    "Title",
-    "Channel",
-    "Views",
-    "Likes",
-    "Comments",
-    "Description",
-    "Licensed",
-    "official_video",
-    "Stream",
-]
 
 # Runs in the subprocess: the result goes to a JSON file, since kagglesdk in the TEST
 # environment prints every request and response (zip bytes included) to stdout.

@@ -11,20 +11,22 @@ import pytest
 from tests.conftest import needs_shared
 from tests.support.fault_proxy import FaultProxy
 from tests.support.oxigraph_server import OxigraphServer
-from workflow_scripts import wikidata
+from workflow_scripts.wikidata.entries import chosen_item
+from workflow_scripts.wikidata.labelling import label_artists
+from workflow_scripts.wikidata.query import genre_query, sparql_literal
 
 CONTACT = "tests <ci@example.org>"
 
 
 def genres_of(entries: list[dict], name: str) -> list[str]:
-    item = wikidata.chosen_item(next(e for e in entries if e["artist"] == name))
+    item = chosen_item(next(e for e in entries if e["artist"] == name))
     return sorted(g["label"] for g in item["genres"]) if item else []
 
 
 @needs_shared
 def test_labels_aliases_and_decoys(oxigraph, tmp_path: Path) -> None:
     names = ["Gorillaz", "JAY-Z", "Jay-Z", "Queen", "Nobody Such Artist"]
-    entries, stats = wikidata.label_artists(names, oxigraph.url, tmp_path, CONTACT)
+    entries, stats = label_artists(names, oxigraph.url, tmp_path, CONTACT)
     assert genres_of(entries, "Gorillaz") == ["alternative hip hop", "alternative rock", "trip hop"]
     assert genres_of(entries, "JAY-Z") and genres_of(entries, "Jay-Z") == genres_of(entries, "JAY-Z")  # alias
     queen = next(e for e in entries if e["artist"] == "Queen")
@@ -37,23 +39,23 @@ def test_labels_aliases_and_decoys(oxigraph, tmp_path: Path) -> None:
 @needs_shared
 def test_cached_artists_are_never_asked_again(oxigraph, tmp_path: Path) -> None:
     with FaultProxy(oxigraph.url) as proxy:
-        first, _ = wikidata.label_artists(["Gorillaz", "Metallica"], proxy.url, tmp_path, CONTACT)
+        first, _ = label_artists(["Gorillaz", "Metallica"], proxy.url, tmp_path, CONTACT)
         asked = proxy.total
         assert asked > 0 and "genre-factor" in (proxy.user_agents[0] or "") and CONTACT in proxy.user_agents[0]
-        again, stats = wikidata.label_artists(["Metallica", "Gorillaz"], proxy.url, tmp_path, CONTACT)
+        again, stats = label_artists(["Metallica", "Gorillaz"], proxy.url, tmp_path, CONTACT)
         assert proxy.total == asked and stats.requests == 0 and stats.cached == 2
         assert [e["items"] for e in again] == [e["items"] for e in first]
-        wikidata.label_artists(["Gorillaz", "Metallica", "Shakira"], proxy.url, tmp_path, CONTACT)
+        label_artists(["Gorillaz", "Metallica", "Shakira"], proxy.url, tmp_path, CONTACT)
         assert proxy.queries[-2].count('"@en') == 1  # only the new artist is asked
-        wikidata.label_artists(["Gorillaz"], proxy.url, tmp_path, CONTACT, refresh=["Gorillaz"])
+        label_artists(["Gorillaz"], proxy.url, tmp_path, CONTACT, refresh=["Gorillaz"])
         assert '"Gorillaz"@en' in proxy.queries[-2]
 
 
 def test_literal_escaping_round_trip() -> None:
-    assert wikidata.sparql_literal('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"@en'
-    assert wikidata.sparql_literal("x\\u0022") == '"x\\\\\\u00750022"@en'
+    assert sparql_literal('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"@en'
+    assert sparql_literal("x\\u0022") == '"x\\\\\\u00750022"@en'
     with pytest.raises(ValueError):
-        wikidata.ancestry_query(["Q1 } DELETE"])
+        genre_query(["Q1 } DELETE"])
 
 
 HOSTILE = [
@@ -106,12 +108,12 @@ def hostile_fixture(path: Path) -> Path:
 def test_hostile_names_only_ever_match_themselves(tmp_path: Path) -> None:
     fixture = hostile_fixture(tmp_path / "hostile.nt.gz")
     with OxigraphServer(fixture, tmp_path / "server") as server:
-        entries, stats = wikidata.label_artists(HOSTILE, server.url, tmp_path / "cache", CONTACT, batch_size=4)
+        entries, stats = label_artists(HOSTILE, server.url, tmp_path / "cache", CONTACT, batch_size=4)
         for entry in entries:
             assert genres_of(entries, entry["artist"]) == [f"genre {HOSTILE.index(entry['artist'])}"], entry["artist"]
         # names that are not in the store match nothing, however they are written
         probes = ['Metal Band" } #', "Back\\\\slash", 'Esc"aped', "New Line", "周杰伦"]
-        missing, _ = wikidata.label_artists(probes, server.url, tmp_path / "cache", CONTACT)
+        missing, _ = label_artists(probes, server.url, tmp_path / "cache", CONTACT)
         assert all(not e["found"] for e in missing)
     for path in (tmp_path / "cache").rglob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))

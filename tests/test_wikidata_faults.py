@@ -6,7 +6,7 @@ against Oxigraph; a faulty run must produce the same artist table.
 
 The request bound: a batch costs at most 2 queries (artists, then their genres) and a query
 is tried at most ``1 + max_retries`` times (``SparqlClient.select``), so a run sends at most
-``2 * batches * (1 + max_retries)`` requests (``wikidata.request_bound``). Beyond the bound,
+``2 * batches * (1 + max_retries)`` requests (``request_bound``). Beyond the bound,
 the tests check the exact accounting: requests = clean run's requests + retries, and every
 injected fault costs exactly one retry.
 """
@@ -30,8 +30,14 @@ import pytest
 from tests.conftest import DATASET_CSV, REPO, needs_shared
 from tests.support.fault_proxy import FaultProxy
 from tests.support.oxigraph_server import find_free_port
-from workflow_scripts import wikidata
+from workflow_scripts import fileio
 from workflow_scripts.errors import UserError
+from workflow_scripts.wikidata.cache import ArtistCache
+from workflow_scripts.wikidata.cli import read_artists
+from workflow_scripts.wikidata.client import RetryPolicy, SparqlClient, Stats, request_bound, user_agent
+from workflow_scripts.wikidata.labelling import label_artists
+from workflow_scripts.wikidata.query import artist_query, genre_query
+from workflow_scripts.wikidata.tables import entries_table
 
 pytestmark = needs_shared
 
@@ -41,9 +47,9 @@ BATCH = 10
 RATE = 0.3
 SLOW_DELAY_S = 1.5
 # Short waits so that the tests stay fast; Retry-After is parsed, then capped at 0.05 s.
-FAST = wikidata.RetryPolicy(max_retries=6, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=0.05, timeout_s=5.0)
+FAST = RetryPolicy(max_retries=6, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=0.05, timeout_s=5.0)
 # Shorter than the proxy's slow_delay, so a "slow" answer is a time-out for the client.
-FAST_TIMEOUT = wikidata.RetryPolicy(max_retries=6, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=0.05, timeout_s=0.35)
+FAST_TIMEOUT = RetryPolicy(max_retries=6, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=0.05, timeout_s=0.35)
 # Retries beyond the injected faults: a legitimate answer slower than 0.35 s on a
 # loaded machine counts as a time-out too.
 SPURIOUS_SLACK = 5
@@ -73,8 +79,8 @@ def values_names(query: str | None) -> list[str]:
 def test_values_parser_reads_back_hostile_names() -> None:
     from tests.test_wikidata import HOSTILE
 
-    assert values_names(wikidata.artist_query(HOSTILE)) == HOSTILE
-    assert values_names(wikidata.genre_query(["Q1"])) == []
+    assert values_names(artist_query(HOSTILE)) == HOSTILE
+    assert values_names(genre_query(["Q1"])) == []
 
 
 def asked_names(proxy: FaultProxy) -> list[str]:
@@ -82,7 +88,7 @@ def asked_names(proxy: FaultProxy) -> list[str]:
 
 
 def table(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    return wikidata.entries_table(entries)  # has no queried_at or endpoint column
+    return entries_table(entries)  # has no queried_at or endpoint column
 
 
 def cache_files(cache_dir: Path) -> tuple[list[Path], list[Path]]:
@@ -104,7 +110,7 @@ def assert_cache_sound(cache_dir: Path, expected: int) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def artists() -> list[str]:
     """300 real artist names (a fixed sample), including ones with quotes and non-Latin letters."""
-    every = sorted(set(wikidata.read_artists(DATASET_CSV)))
+    every = sorted(set(read_artists(DATASET_CSV)))
     chosen = set(random.Random(3).sample(every, N_ARTISTS - 3))
     chosen.update(n for n in every if n in ('Héctor "El Father"', "Café Tacvba", "JAY-Z"))
     chosen.update(random.Random(4).sample(sorted(set(every) - chosen), N_ARTISTS - len(chosen)))
@@ -115,7 +121,7 @@ def artists() -> list[str]:
 @pytest.fixture(scope="module")
 def clean(oxigraph, artists, tmp_path_factory) -> dict[str, Any]:
     """A fault-free run straight against Oxigraph: the reference table and request count."""
-    entries, stats = wikidata.label_artists(artists, oxigraph.url, tmp_path_factory.mktemp("clean"), CONTACT, batch_size=BATCH, policy=FAST)
+    entries, stats = label_artists(artists, oxigraph.url, tmp_path_factory.mktemp("clean"), CONTACT, batch_size=BATCH, policy=FAST)
     assert stats.retries == 0
     reference = table(entries)
     assert reference["found"].sum() > 200 and (reference["genre_ids"] != "[]").sum() > 150
@@ -141,7 +147,7 @@ def test_labels_survive_faults(oxigraph, artists, clean, tmp_path: Path, fault: 
     with FaultProxy(
         oxigraph.url, fault=fault, rate=RATE, seed=11, retry_after="1", retry_after_form=form, slow_delay=SLOW_DELAY_S
     ) as proxy:
-        entries, stats = wikidata.label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=policy)
+        entries, stats = label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=policy)
         total, faulted = proxy.total, proxy.faulted_total
 
     pd.testing.assert_frame_equal(table(entries), clean["table"])
@@ -157,7 +163,7 @@ def test_labels_survive_faults(oxigraph, artists, clean, tmp_path: Path, fault: 
     # exact accounting: what the proxy saw is what the client sent: the clean run's queries plus one per retry
     assert total == stats.requests == clean["requests"] + stats.retries
     # the documented bound, and the count the fault rate predicts (a share RATE of requests fails)
-    bound = wikidata.request_bound(clean["batches"], policy)
+    bound = request_bound(clean["batches"], policy)
     assert total <= bound == 2 * clean["batches"] * (1 + policy.max_retries)
     predicted = clean["requests"] / (1 - RATE)
     assert 0.75 * predicted <= total <= 1.25 * predicted, (total, predicted)
@@ -167,17 +173,17 @@ def test_labels_survive_faults(oxigraph, artists, clean, tmp_path: Path, fault: 
 def test_concurrent_requests_under_faults_match_a_clean_run(oxigraph, artists, clean, tmp_path: Path) -> None:
     policy = FAST_TIMEOUT
     with FaultProxy(oxigraph.url, fault="mixed", rate=RATE, seed=5, slow_delay=SLOW_DELAY_S) as proxy:
-        entries, stats = wikidata.label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=policy, concurrency=3)
+        entries, stats = label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=policy, concurrency=3)
     pd.testing.assert_frame_equal(table(entries), clean["table"])
     assert_cache_sound(tmp_path, N_ARTISTS)
     assert stats.retries >= proxy.faulted_total > 0
-    assert proxy.total == stats.requests == clean["requests"] + stats.retries <= wikidata.request_bound(clean["batches"], policy)
+    assert proxy.total == stats.requests == clean["requests"] + stats.retries <= request_bound(clean["batches"], policy)
     assert set(asked_names(proxy)) == set(artists)  # a retried batch is asked more than once
 
 
-def recorded_waits(proxy_url: str, policy: wikidata.RetryPolicy) -> tuple[list[float], wikidata.Stats]:
+def recorded_waits(proxy_url: str, policy: RetryPolicy) -> tuple[list[float], Stats]:
     waits: list[float] = []
-    client = wikidata.SparqlClient(proxy_url, wikidata.user_agent(CONTACT), policy, sleep=waits.append)
+    client = SparqlClient(proxy_url, user_agent(CONTACT), policy, sleep=waits.append)
     assert client.select("SELECT ?x WHERE { VALUES ?x { 1 } }") == [
         {"x": {"type": "literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer", "value": "1"}}
     ]
@@ -186,7 +192,7 @@ def recorded_waits(proxy_url: str, policy: wikidata.RetryPolicy) -> tuple[list[f
 
 @pytest.mark.parametrize(("fault", "form"), [("429", "seconds"), ("429", "http-date"), ("503", "http-date")])
 def test_retry_after_is_honoured(oxigraph, fault: str, form: str) -> None:
-    policy = wikidata.RetryPolicy(max_retries=3, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=10.0)
+    policy = RetryPolicy(max_retries=3, backoff_base_s=0.01, backoff_max_s=0.05, retry_after_max_s=10.0)
     with FaultProxy(oxigraph.url, fault=fault, rate=1.0, retry_after="4", retry_after_form=form, max_consecutive_faults=1) as proxy:
         waits, stats = recorded_waits(proxy.url, policy)
     assert proxy.total == 2 and stats.retries == 1
@@ -195,7 +201,7 @@ def test_retry_after_is_honoured(oxigraph, fault: str, form: str) -> None:
 
 
 def test_retry_after_is_capped_and_429_without_it_waits_the_longest_back_off(oxigraph) -> None:
-    policy = wikidata.RetryPolicy(max_retries=3, backoff_base_s=0.01, backoff_max_s=0.7, retry_after_max_s=2.0)
+    policy = RetryPolicy(max_retries=3, backoff_base_s=0.01, backoff_max_s=0.7, retry_after_max_s=2.0)
     with FaultProxy(oxigraph.url, fault="429", rate=1.0, retry_after="3600", max_consecutive_faults=1) as proxy:
         assert recorded_waits(proxy.url, policy)[0] == [pytest.approx(2.0, abs=0.1)]
     with FaultProxy(oxigraph.url, fault="429", rate=1.0, retry_after=None, max_consecutive_faults=1) as proxy:
@@ -209,11 +215,11 @@ def test_retry_after_is_capped_and_429_without_it_waits_the_longest_back_off(oxi
 def test_errors_are_never_cached(oxigraph, artists, clean, tmp_path: Path) -> None:
     first = artists[:50]
     with FaultProxy(oxigraph.url, fault="500", rate=0.0, max_consecutive_faults=None) as proxy:
-        wikidata.label_artists(first, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
+        label_artists(first, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
         proxy.rate = 1.0  # from now on every request fails, with no cap on consecutive faults
         proxy.reset_stats()
         with pytest.raises(UserError, match="kept failing"):
-            wikidata.label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
+            label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
         # the failing run stopped at its first request's last try: 1 + max_retries requests
         assert proxy.total == 1 + FAST.max_retries
         # the cache holds the batches that succeeded, nothing from the failed run
@@ -224,7 +230,7 @@ def test_errors_are_never_cached(oxigraph, artists, clean, tmp_path: Path) -> No
 
         proxy.rate = 0.0
         proxy.reset_stats()
-        entries, stats = wikidata.label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
+        entries, stats = label_artists(artists, proxy.url, tmp_path, CONTACT, batch_size=BATCH, policy=FAST)
     pd.testing.assert_frame_equal(table(entries), clean["table"])
     assert stats.cached == len(first) and sorted(asked_names(proxy)) == artists[50:]
     assert_cache_sound(tmp_path, N_ARTISTS)
@@ -232,16 +238,16 @@ def test_errors_are_never_cached(oxigraph, artists, clean, tmp_path: Path) -> No
 
 def test_refused_connections_end_in_a_clear_user_error(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{find_free_port()}/query"  # nothing listens there
-    policy = wikidata.RetryPolicy(max_retries=2, backoff_base_s=0.01, backoff_max_s=0.02)
+    policy = RetryPolicy(max_retries=2, backoff_base_s=0.01, backoff_max_s=0.02)
     with pytest.raises(UserError, match="connection refused") as caught:
-        wikidata.label_artists(["Gorillaz"], url, tmp_path, CONTACT, policy=policy)
+        label_artists(["Gorillaz"], url, tmp_path, CONTACT, policy=policy)
     assert "3 tries" in str(caught.value) and "rerun later" in caught.value.fix
     assert cache_files(tmp_path) == ([], [])
 
 
 def test_a_bad_request_is_not_retried(oxigraph) -> None:
     with FaultProxy(oxigraph.url) as proxy:
-        client = wikidata.SparqlClient(proxy.url, wikidata.user_agent(CONTACT), FAST)
+        client = SparqlClient(proxy.url, user_agent(CONTACT), FAST)
         with pytest.raises(UserError, match="rejected the query"):
             client.select("SELECT WHERE {")
     assert proxy.total == 1 and client.stats.retries == 0
@@ -250,20 +256,20 @@ def test_a_bad_request_is_not_retried(oxigraph) -> None:
 def test_old_entries_are_asked_again(oxigraph, artists, tmp_path: Path) -> None:
     names = artists[:20]
     with FaultProxy(oxigraph.url) as proxy:
-        wikidata.label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH)
-        cache = wikidata.ArtistCache(tmp_path, proxy.url)
+        label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH)
+        cache = ArtistCache(tmp_path, proxy.url)
         for name, days in ((names[3], 400), (names[7], 10)):
             entry = cache.get(name)
             entry["queried_at"] = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)).isoformat(timespec="seconds")
             cache.put(entry)
         proxy.reset_stats()
-        _, stats = wikidata.label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH)  # no maximum age
+        _, stats = label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH)  # no maximum age
         assert proxy.total == 0 and stats.cached == 20
-        entries, stats = wikidata.label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH, max_age_days=30)
+        entries, stats = label_artists(names, proxy.url, tmp_path, CONTACT, batch_size=BATCH, max_age_days=30)
         assert asked_names(proxy) == [names[3]] and stats.cached == 19
     renewed = next(e for e in entries if e["artist"] == names[3])
     assert pd.Timestamp.now(tz="UTC") - pd.Timestamp(renewed["queried_at"]) < pd.Timedelta(minutes=5)
-    assert wikidata.ArtistCache(tmp_path, proxy.url, max_age_days=30).get(names[7]) is not None
+    assert ArtistCache(tmp_path, proxy.url, max_age_days=30).get(names[7]) is not None
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -283,7 +289,7 @@ def test_forget_command_and_label_command(oxigraph, tmp_path: Path) -> None:
         done = run_cli(*args)
         assert done.returncode == 0, done.stderr
         assert "labelled 4/4 artists" in done.stderr and "retries" in done.stderr
-        entries, _ = wikidata.label_artists(names, proxy.url, cache, CONTACT)
+        entries, _ = label_artists(names, proxy.url, cache, CONTACT)
         assert out.read_text(encoding="utf-8") == table(entries).to_csv(index=False)
 
         forgot = run_cli("forget", "--cache-dir", str(cache), 'Héctor "El Father"', "Nobody")
@@ -305,9 +311,9 @@ def test_forget_command_and_label_command(oxigraph, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def everyone(oxigraph, tmp_path_factory) -> tuple[list[str], pd.DataFrame]:
     """All 2,079 artists of the dataset and their clean table."""
-    names = sorted(set(wikidata.read_artists(DATASET_CSV)))
+    names = sorted(set(read_artists(DATASET_CSV)))
     assert len(names) == 2079
-    entries, _ = wikidata.label_artists(names, oxigraph.url, tmp_path_factory.mktemp("everyone"), CONTACT)
+    entries, _ = label_artists(names, oxigraph.url, tmp_path_factory.mktemp("everyone"), CONTACT)
     return names, table(entries)
 
 
@@ -339,15 +345,15 @@ def test_killed_run_resumes_without_asking_cached_artists(oxigraph, everyone, tm
         # A write cut short by the kill leaves at most a temporary file; plant one for an artist not
         # yet cached (half its JSON, named after the killed writer) to show it is harmless and removed.
         victim = next(n for n in names if n not in before)
-        target = wikidata.ArtistCache(cache, proxy.url).path(victim)
+        target = ArtistCache(cache, proxy.url).path(victim)
         target.parent.mkdir(parents=True, exist_ok=True)
-        planted = target.with_name(f".{target.name}.{wikidata._HOST}-{child.pid}-0badc0de.tmp")
+        planted = target.with_name(f".{target.name}.{fileio.HOST}-{child.pid}-0badc0de.tmp")
         planted.write_text('{"artist": "' + victim[:3], encoding="utf-8")
         assert all(p.name.startswith(".") and p.name.endswith(".tmp") for p in temporary)
 
         proxy.rate = 0.0
         proxy.reset_stats()
-        entries, stats = wikidata.label_artists(names, proxy.url, cache, CONTACT, batch_size=25)
+        entries, stats = label_artists(names, proxy.url, cache, CONTACT, batch_size=25)
         asked = asked_names(proxy)
     assert not before & set(asked), "a cached artist was asked again"
     assert sorted(asked) == sorted(set(names) - before) and victim in asked

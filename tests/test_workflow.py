@@ -1,8 +1,14 @@
-"""The real workflow end to end on the shared CSV and a real Oxigraph server, and its reruns."""
+"""The real workflow end to end, and its reruns.
+
+The reruns, the report and the output permissions run on the generated data
+(``tests/support/synthetic.py``) served by a real Oxigraph, so they run from a bare clone;
+``test_end_to_end_on_real_data`` runs the workflow once more on ../shared (the real-data tier).
+"""
 
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -11,30 +17,52 @@ import pytest
 from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
 from tests.support.fault_proxy import FaultProxy
 
-pytestmark = [needs_shared, pytest.mark.integration]
+pytestmark = [pytest.mark.integration]
+UMASK = 0o027  # the first run's: every output must be readable by the group, as plain open() makes it
 
 
 @pytest.fixture(scope="module")
-def proxy(oxigraph):
+def proxy(synthetic_oxigraph):
     """A clean pass-through proxy in front of Oxigraph: it counts the requests that reach the server."""
-    with FaultProxy(oxigraph.url) as counting:
+    with FaultProxy(synthetic_oxigraph.url) as counting:
         yield counting
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, proxy) -> dict:
+def finished(tmp_path_factory: pytest.TempPathFactory, proxy, synthetic) -> dict:
     workdir = tmp_path_factory.mktemp("workflow")
-    config = small_config(proxy.url, workdir / "cache")
+    config = small_config(proxy.url, workdir / "cache", dataset=synthetic.csv)
     configfile = write_config(workdir / "config.yaml", config)
-    run_workflow(workdir, configfile)
-    return {"workdir": workdir, "config": config, "configfile": configfile, "requests": proxy.total}
+    run_workflow(workdir, configfile, umask=UMASK)
+    files = [p for folder in ("results", "cache") for p in (workdir / folder).rglob("*") if p.is_file()]
+    modes = {p.relative_to(workdir).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in files}  # before any rerun
+    return {"workdir": workdir, "config": config, "configfile": configfile, "requests": proxy.total, "modes": modes}
 
 
 def test_end_to_end_metrics_and_report(finished: dict) -> None:
-    workdir = finished["workdir"]
+    assert_metrics_and_report(finished["workdir"], finished["config"], finished["configfile"])
+
+
+@needs_shared
+def test_end_to_end_on_real_data(oxigraph, tmp_path_factory: pytest.TempPathFactory) -> None:
+    workdir = tmp_path_factory.mktemp("workflow-real")
+    config = small_config(oxigraph.url, workdir / "cache")
+    configfile = write_config(workdir / "config.yaml", config)
+    run_workflow(workdir, configfile)
+    assert_metrics_and_report(workdir, config, configfile)
+
+
+def test_outputs_get_the_permissions_of_the_umask(finished: dict) -> None:
+    modes = finished["modes"]
+    assert len(modes) > 50 and any(name.endswith(".keras") for name in modes) and any("/artists/" in name for name in modes)
+    assert {name: oct(m) for name, m in modes.items() if m != 0o666 & ~UMASK} == {}
+
+
+def assert_metrics_and_report(workdir: Path, config: dict, configfile: Path) -> None:
+    """The finished run's metrics beat chance, its tables agree, and its report holds the figures."""
     metrics = json.loads((workdir / "results/evaluation/metrics.json").read_text())
     assert {"network", "knn", "svm", "artist lookup"} <= set(metrics["models"])
-    assert metrics["classes"] == sorted(finished["config"]["genres"]["keep"])
+    assert metrics["classes"] == sorted(config["genres"]["keep"])
     for name in ("network", "knn", "svm"):
         result = metrics["models"][name]
         assert 1 / len(metrics["classes"]) < result["accuracy"] <= 1  # better than chance
@@ -45,8 +73,8 @@ def test_end_to_end_metrics_and_report(finished: dict) -> None:
     selection = json.loads((workdir / "results/hpo/selection.json").read_text())
     assert selection["combo"] in set(cv["combo"]) and selection["reason"]
     counts = pd.read_csv(workdir / "results/selection/genre_counts.csv")
-    assert set(counts["genre"]) == set(finished["config"]["genres"]["keep"]) and counts["songs"].max() <= 150
-    run_workflow(workdir, finished["configfile"], "--report", str(workdir / "report.html"))
+    assert set(counts["genre"]) == set(config["genres"]["keep"]) and counts["songs"].max() <= 150
+    run_workflow(workdir, configfile, "--report", str(workdir / "report.html"))
     html = (workdir / "report.html").read_text(errors="replace")
     assert "confusion_matrices.png" in html and "score_vs_gap.png" in html
 

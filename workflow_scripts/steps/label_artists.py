@@ -2,27 +2,27 @@
 
 import pandas as pd
 
-from workflow_scripts import wikidata
-from workflow_scripts.fileio import atomic_path
 from workflow_scripts.step import run_step
+from workflow_scripts.wikidata.client import RetryPolicy
+from workflow_scripts.wikidata.labelling import label_artists
+from workflow_scripts.wikidata.tables import write_table
 
 
 def main(smk) -> None:
     p = smk.params
     artists = pd.read_parquet(smk.input[0], columns=["Artist"])["Artist"].dropna().astype(str)
-    entries, _ = wikidata.label_artists(
+    entries, _ = label_artists(
         artists,
         p.endpoint,
         p.cache_dir,
         p.contact,
         batch_size=p.batch_size,
-        policy=wikidata.RetryPolicy(timeout_s=p.timeout_s, **p.retry),
+        policy=RetryPolicy(timeout_s=p.timeout_s, **p.retry),
         concurrency=p.concurrency,
         max_age_days=p.max_age_days,
         refresh=p.refresh,
     )
-    with atomic_path(smk.output[0]) as tmp:
-        wikidata.entries_table(entries).to_csv(tmp, index=False)
+    write_table(entries, smk.output[0])
 
 
 run_step(main, snakemake)  # noqa: F821

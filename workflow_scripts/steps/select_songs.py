@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow_scripts import plots, selection
+from workflow_scripts import genre_selection, plots
 from workflow_scripts.fileio import atomic_path
 from workflow_scripts.step import run_step
 
@@ -14,11 +14,11 @@ def main(smk) -> None:
     p = smk.params
     songs = pd.read_parquet(smk.input.songs)
     if p.source == "wikidata":
-        artists, unmapped = selection.artist_super_genres(pd.read_csv(smk.input.labels), p.super_genres)
-        labelled = selection.songs_with_genre_from_artists(songs, artists)
+        artists, unmapped = genre_selection.artist_super_genres(pd.read_csv(smk.input.labels), p.super_genres)
+        labelled = genre_selection.songs_with_genre_from_artists(songs, artists)
         available = [sg["name"] for sg in p.super_genres]
     else:
-        labelled = selection.songs_with_genre_from_csv(songs, Path(smk.input.labels))
+        labelled = genre_selection.songs_with_genre_from_csv(songs, Path(smk.input.labels))
         artists = (
             labelled.groupby("Artist")["genre"]
             .agg(lambda g: g.mode().iat[0] if g.notna().any() else None)
@@ -28,10 +28,10 @@ def main(smk) -> None:
         )
         unmapped = pd.DataFrame(columns=["genre", "n_artists"])
         available = sorted(labelled["genre"].dropna().astype(str).unique())
-    kept = selection.keep_genres(labelled, p.keep, available)
+    kept = genre_selection.keep_genres(labelled, p.keep, available)
     sampling = p.sampling or {}
-    kept = selection.sample(kept, sampling.get("method", "none"), sampling.get("cap"), sampling.get("seed", 42))
-    counts = selection.genre_counts(kept)
+    kept = genre_selection.sample(kept, sampling.get("method", "none"), sampling.get("cap"), sampling.get("seed", 42))
+    counts = genre_selection.genre_counts(kept)
     logging.getLogger(__name__).info("selected %d songs:\n%s", len(kept), counts.to_string(index=False))
     for frame, path in ((artists, smk.output.artists), (counts, smk.output.counts), (unmapped, smk.output.unmapped)):
         with atomic_path(path) as tmp:

@@ -1,4 +1,4 @@
-"""Attach a genre to every song (from Wikidata labels or a CSV), keep the chosen genres, sample."""
+"""Genre selection: attach a genre to every song (from Wikidata labels or a CSV), keep the chosen genres, sample."""
 
 from __future__ import annotations
 

@@ -1,0 +1,46 @@
+"""The feature ablation of the retired experiment, kept as workflow configs (configs/ablation/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import REPO, deep_update, default_config
+
+ABLATION = sorted((REPO / "configs" / "ablation").glob("*.yaml"))
+# The rows of experiments/README.md's ablation table: (engineered, flags, text).
+ROWS = {
+    "base": (False, False, []),
+    "eng": (True, False, []),
+    "eng_flags": (True, True, []),
+    "eng_flags_song": (True, True, ["song"]),
+    "eng_flags_song_desc": (True, True, ["song", "description"]),
+    "all": (True, True, ["song", "description", "channel"]),
+    "all_minus_flags": (True, False, ["song", "description", "channel"]),
+}
+
+
+def layered(path: Path) -> dict:
+    config = default_config()
+    for name in ("configs/study.yaml", "configs/artist_disjoint.yaml"):
+        config = deep_update(config, yaml.safe_load((REPO / name).read_text()))
+    return deep_update(config, yaml.safe_load(path.read_text()))
+
+
+def test_one_config_per_row() -> None:
+    assert sorted(p.stem for p in ABLATION) == sorted(ROWS)
+
+
+@pytest.mark.parametrize("path", ABLATION, ids=lambda p: p.stem)
+def test_ablation_config_is_valid_and_is_its_row(path: Path) -> None:
+    config = layered(path)
+    schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
+    jsonschema.Draft202012Validator(schema).validate(config)
+    features = config["features"]
+    assert (features["engineered"], features["flags"], features["text"]) == ROWS[path.stem]
+    assert features["categorical"] == ["Album_type", "Licensed", "official_video"] and config["split"]["group_by"] == "artist"
+    assert config["evaluation"]["outer_folds"] and config["results_dir"] == f"results/ablation/{path.stem}"
+    assert all(len(v) == 1 for v in config["baselines"]["hgb"]["grid"].values())
