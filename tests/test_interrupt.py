@@ -15,11 +15,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
 import pytest
 
-from tests.conftest import DATASET_CSV, REPO, SNAKEMAKE, deep_update, default_config, needs_shared, write_config
+from tests.conftest import REPO, SNAKEMAKE, deep_update, default_config, write_config
 from tests.support.processes import signal_dispositions, start_with, stop_group
 
 CHILD = """
@@ -85,15 +85,13 @@ def sigint_mask(pid: int) -> dict[str, bool]:
     return {"ignored": bool(int(fields["SigIgn"], 16) & bit), "caught": bool(int(fields["SigCgt"], 16) & bit)}
 
 
-@needs_shared
-def test_backgrounded_local_run_stops_on_sigint(tmp_path: Path, silent_endpoint: tuple[str, list[socket.socket]]) -> None:
+def test_backgrounded_local_run_stops_on_sigint(tmp_path: Path, synthetic: Any, silent_endpoint: tuple[str, list[socket.socket]]) -> None:
     """Started with SIGINT ignored (in its own process group, as ``setsid nohup snakemake ... &``),
     Snakemake catches SIGINT once the Snakefile is read. While a job runs (labelling, waiting on an
     endpoint that never answers), ``kill -INT -- -<pgid>`` (the README's way for a local run: the
     group, as a terminal's Ctrl-C) ends the run: job terminated, no output, lock released."""
     endpoint, accepted = silent_endpoint
-    csv = tmp_path / "songs.csv"
-    pd.read_csv(DATASET_CSV, nrows=300).to_csv(csv, index=False)
+    csv = synthetic.csv  # the generated dataset: runs from a bare clone
     timeout_s = 120  # the labelling request's own time-out: the run must stop long before it
     config = deep_update(
         default_config(),
@@ -114,7 +112,7 @@ def test_backgrounded_local_run_stops_on_sigint(tmp_path: Path, silent_endpoint:
     proc = start_with([*command, "--configfile", str(configfile)], log, sigint="ignored")
     try:
         assert sigint_mask(proc.pid)["ignored"], "the test meant to start Snakemake with SIGINT ignored"
-        # Validating 300 rows and starting the labelling step takes seconds; its first request
+        # Validating a few hundred rows and starting the labelling step takes seconds; its first request
         # then waits on the silent endpoint for timeout_s.
         deadline = time.monotonic() + timeout_s
         while not accepted:
