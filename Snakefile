@@ -13,6 +13,7 @@ include: "rules/labels.smk"
 include: "rules/hpo.smk"
 include: "rules/evaluate.smk"
 include: "rules/outer.smk"
+include: "rules/report.smk"
 
 
 report: "report/workflow.rst"
@@ -22,3 +23,4 @@ rule all:
     default_target: True
     input:
         final_targets(),
+        report_targets(),

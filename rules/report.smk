@@ -1,0 +1,44 @@
+# The report's landing page and the interactive grid view (snakemake --report).
+
+
+def report_targets():
+    """The report's landing page and grid view, built with the default targets."""
+    return [f"{RESULTS}/report/summary.rst"]
+
+
+def outer_summary_table():
+    """The outer-fold summary when evaluation.outer_folds is on, else nothing."""
+    if config["evaluation"].get("outer_folds"):
+        return f"{RESULTS}/evaluation/outer_summary.csv"
+    return []
+
+
+rule report_summary:
+    input:
+        metrics=f"{RESULTS}/evaluation/metrics.json",
+        selection=f"{RESULTS}/hpo/selection.json",
+        counts=f"{RESULTS}/selection/genre_counts.csv",
+        cv=f"{RESULTS}/hpo/cv_results.csv",
+        outer=outer_summary_table(),
+    output:
+        summary=f"{RESULTS}/report/summary.rst",
+        grid_view=report(
+            f"{RESULTS}/report/grid_view.html",
+            category="Grid search",
+            labels={"figure": "interactive grid view"},
+            caption="../report/grid_view.rst",
+        ),
+    log:
+        f"{LOGS}/report_summary.log",
+    benchmark:
+        f"{BENCH}/report_summary.tsv"
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        group_by=config["split"].get("group_by"),
+    script:
+        "../workflow_scripts/steps/report_summary.py"
