@@ -54,7 +54,11 @@ def chart(cv: pd.DataFrame, hyperparameters: Sequence[str], chosen: str, max_gap
             x=alt.X("gap:Q", title="train accuracy - validation accuracy (mean over folds)", scale=alt.Scale(zero=False)),
             y=alt.Y("mean_val_accuracy:Q", title="validation accuracy (mean over folds)", scale=alt.Scale(zero=False)),
             color=colour,
-            shape=alt.Shape("status:N", scale=alt.Scale(domain=["chosen", "eligible", "gap above limit"], range=["diamond", "circle", "circle"]), legend=None),
+            shape=alt.Shape(
+                "status:N",
+                scale=alt.Scale(domain=["chosen", "eligible", "gap above limit"], range=["diamond", "circle", "circle"]),
+                legend=None,
+            ),
             size=alt.condition(alt.datum.status == "chosen", alt.value(220), alt.value(40)),
             tooltip=tooltip,
         )
