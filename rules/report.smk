@@ -25,7 +25,6 @@ rule report_summary:
         grid_view=report(
             f"{RESULTS}/report/grid_view.html",
             category="Grid search",
-            labels={"figure": "interactive grid view"},
             caption="../report/grid_view.rst",
         ),
     log:

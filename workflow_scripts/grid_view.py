@@ -22,11 +22,21 @@ def frame(cv: pd.DataFrame, hyperparameters: Sequence[str], chosen: str, max_gap
     """The columns the view shows, one row per combination, with its status."""
     shown = [h for h in hyperparameters if h in cv.columns and cv[h].notna().any()]
     data = cv[["combo", *SCORE_COLUMNS, *shown]].copy()
-    data[shown] = data[shown].astype(object).where(data[shown].notna(), "-").astype(str)
+    for name in shown:
+        data[name] = [_label(value) for value in data[name]]
     data["status"] = "gap above limit"
     data.loc[data["gap"] <= max_gap, "status"] = "eligible"
     data.loc[data["combo"] == chosen, "status"] = "chosen"
     return data
+
+
+def _label(value: object) -> str:
+    """A hyperparameter value as the grid wrote it: 64 not 64.0, "-" where it does not apply."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def chart(cv: pd.DataFrame, hyperparameters: Sequence[str], chosen: str, max_gap: float) -> alt.LayerChart:
