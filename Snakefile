@@ -23,4 +23,4 @@ rule all:
     default_target: True
     input:
         final_targets(),
-        report_targets(),
+        REPORT_SUMMARY,

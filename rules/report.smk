@@ -1,16 +1,12 @@
 # The report's landing page and the interactive grid view (snakemake --report).
 
 
-def report_targets():
-    """The report's landing page and grid view, built with the default targets."""
-    return [f"{RESULTS}/report/summary.rst"]
-
-
-def outer_summary_table():
-    """The outer-fold summary when evaluation.outer_folds is on, else nothing."""
-    if config["evaluation"].get("outer_folds"):
-        return f"{RESULTS}/evaluation/outer_summary.csv"
-    return []
+# Built with the default targets (rule all): what --report's landing page includes.
+REPORT_SUMMARY = f"{RESULTS}/report/summary.rst"
+# The outer-fold summary when evaluation.outer_folds is on, else nothing.
+OUTER_TABLE = (
+    f"{RESULTS}/evaluation/outer_summary.csv" if config["evaluation"].get("outer_folds") else []
+)
 
 
 rule report_summary:
@@ -19,9 +15,9 @@ rule report_summary:
         selection=f"{RESULTS}/hpo/selection.json",
         counts=f"{RESULTS}/selection/genre_counts.csv",
         cv=f"{RESULTS}/hpo/cv_results.csv",
-        outer=outer_summary_table(),
+        outer=OUTER_TABLE,
     output:
-        summary=f"{RESULTS}/report/summary.rst",
+        summary=REPORT_SUMMARY,
         grid_view=report(
             f"{RESULTS}/report/grid_view.html",
             category="Grid search",
