@@ -103,6 +103,34 @@ def embedded(html: str, name: str) -> dict:
     return json.loads(match.group(1))
 
 
+def with_script(html: str, script: str) -> str:
+    """``html`` with ``script`` run at the end of its body (the last </body>: inline JS may hold one)."""
+    end = html.rindex("</body>")
+    return f"{html[:end]}<script>{script}</script>{html[end:]}"
+
+
+# Hover the first plotted point; write what the tooltip says into <pre id="probe">.
+HOVER = """
+window.addEventListener("load", () => setTimeout(() => {
+  const point = document.querySelector("g.mark-symbol path");
+  const box = point.getBoundingClientRect();
+  const at = {bubbles: true, view: window, clientX: box.left + box.width / 2, clientY: box.top + box.height / 2};
+  for (const type of ["pointermove", "mousemove"]) point.dispatchEvent(new MouseEvent(type, at));
+  setTimeout(() => {
+    const out = document.createElement("pre"); out.id = "probe"; document.body.appendChild(out);
+    const rows = document.querySelectorAll("#vg-tooltip-element.visible tr");
+    out.textContent = Array.from(rows, r => Array.from(r.cells, c => c.textContent).join("=")).join("\\n");
+  }, 500);
+}, 1000));
+"""
+
+
+def probe_of(dom: str) -> str:
+    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
+    assert match, "the probe script did not run"
+    return match.group(1)
+
+
 def decoded(entry: dict) -> bytes:
     return base64.b64decode(entry["data_uri"].split("base64,", 1)[1])
 
@@ -180,9 +208,9 @@ def test_every_registered_figure_is_in_the_report(finished: dict, tmp_path: Path
     # The browser decodes every embedded image, and lists every result under its category.
     probe = tmp_path / "probe.html"
     probe.write_text(
-        finished["html"].replace(
-            "</body>",
-            """<script>
+        with_script(
+            finished["html"],
+            """
             window.addEventListener("load", () => {
               const out = document.createElement("pre"); out.id = "probe"; document.body.appendChild(out);
               for (const [path, entry] of Object.entries(results)) {
@@ -231,6 +259,17 @@ def test_grid_view_in_the_report_renders_offline(finished: dict, tmp_path: Path)
     assert "<svg" in dom, dom[-2000:]
     assert symbols_in(dom) == len(finished["cv"]), "one point per combination"
     assert f"Grid search: {len(finished['cv'])} combinations" in text_of(dom)
+    # Hovering a point shows its combination and every hyperparameter of the grid.
+    hover = tmp_path / "hover.html"
+    hover.write_text(with_script(html, HOVER))
+    tooltip = dict(
+        line.split("=", 1) for line in probe_of(chromium(hover, finished["profile"], "--window-size=1000,700")).split("\n") if line
+    )
+    row = finished["cv"].set_index("combo").loc[tooltip.get("combination", "none")]
+    assert tooltip["validation accuracy"] == f"{row['mean_val_accuracy']:.4f}"
+    for name in HYPERPARAMETERS:
+        if pd.notna(row[name]):
+            assert tooltip[name] == grid_view.value_label(row[name]), name
 
 
 @needs_shared
@@ -360,3 +399,60 @@ def test_grid_view_carries_its_scripts_and_every_combination(tmp_path: Path) -> 
     html = path.read_text()
     assert not re.search(r"<script[^>]+src=", html) and "vegaEmbed" in html
     assert all(f'"combo": "{c}"' in html or f'"combo":"{c}"' in html for c in cv["combo"])
+
+
+def overlapping_labels(fig) -> list[tuple[str, str]]:
+    """Pairs of visible texts (titles, tick labels, legends, annotations) whose boxes overlap."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks, drawn_ticks = set(), []
+    for ax in fig.axes:
+        for axis, (lo, hi) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks |= {id(tick.label1), id(tick.label2)}
+                if lo <= tick.get_loc() <= hi and ax.axison:
+                    drawn_ticks += [label for label in (tick.label1, tick.label2) if label.get_visible()]
+    others = [t for t in fig.findobj(Text) if id(t) not in ticks]
+    texts = [t for t in others + drawn_ticks if t.get_visible() and t.get_text().strip()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1 :] if box_a.overlaps(box_b)]
+
+
+def test_no_figure_has_overlapping_labels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import numpy as np
+    import yaml
+
+    from workflow_scripts import grid, plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.__setitem__(Path(path).stem, fig))
+    rng = np.random.default_rng(0)
+    combos = grid.expand(yaml.safe_load((REPO / "config.yaml").read_text())["grid"])
+    cv = pd.DataFrame(
+        [{"combo": c, **p, "mean_val_accuracy": rng.uniform(0.5, 0.7), "gap": rng.uniform(0, 0.1)} for c, p in combos.items()]
+    )
+    plots.hyperparameter_effects(cv, HYPERPARAMETERS, tmp_path / "effects.png")
+    plots.score_vs_gap(cv, cv["combo"][0], 0.05, tmp_path / "tradeoff.png")
+    genres = ["classical", "electronic", "hip hop", "metal", "pop", "rock"]
+    plots.genre_counts(pd.DataFrame({"genre": genres, "songs": [1543, 980, 2210, 1200, 4000, 3100]}), tmp_path / "counts.png")
+    models = ["network", "knn", "svm", "hgb", "ensemble", "artist lookup"]
+    y = rng.integers(0, len(genres), 300)
+    probas = {m: rng.dirichlet(np.ones(len(genres)), 300) for m in models}
+    results = {
+        m: {"accuracy": 0.6, "auc_pr_macro": 0.6, "auc_pr_micro": 0.7, "confusion": rng.integers(0, 500, (6, 6)).tolist()} for m in models
+    }
+    plots.confusion_matrices(results, genres, tmp_path / "confusion.png")
+    plots.pr_curves(y, probas, genres, tmp_path / "pr.png")
+    plots.comparison(results, tmp_path / "comparison.png")
+    plots.training_curves(
+        {k: list(rng.uniform(0, 1, 80)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}, tmp_path / "curves.png"
+    )
+    scores = {
+        f"{s}_{stat}": rng.uniform(0.01, 0.7, len(models)) for s in ("accuracy", "auc_pr_macro", "auc_pr_micro") for stat in ("mean", "std")
+    }
+    plots.outer_summary(pd.DataFrame({"model": models, **scores}), tmp_path / "outer.png")
+    assert len(drawn) == 8
+    for name, fig in drawn.items():
+        assert overlapping_labels(fig) == [], name

@@ -23,14 +23,14 @@ def frame(cv: pd.DataFrame, hyperparameters: Sequence[str], chosen: str, max_gap
     shown = [h for h in hyperparameters if h in cv.columns and cv[h].notna().any()]
     data = cv[["combo", *SCORE_COLUMNS, *shown]].copy()
     for name in shown:
-        data[name] = [_label(value) for value in data[name]]
+        data[name] = [value_label(value) for value in data[name]]
     data["status"] = "gap above limit"
     data.loc[data["gap"] <= max_gap, "status"] = "eligible"
     data.loc[data["combo"] == chosen, "status"] = "chosen"
     return data
 
 
-def _label(value: object) -> str:
+def value_label(value: object) -> str:
     """A hyperparameter value as the grid wrote it: 64 not 64.0, "-" where it does not apply."""
     if value is None or (isinstance(value, float) and value != value):
         return "-"

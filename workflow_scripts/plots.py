@@ -76,7 +76,7 @@ def score_vs_gap(cv: pd.DataFrame, chosen: str, max_gap: float, path: str | Path
     ax.axvline(max_gap, color="grey", linestyle="--", label=f"gap limit {max_gap}")
     ax.set_xlabel("train accuracy - validation accuracy")
     ax.set_ylabel("mean validation accuracy (CV)")
-    ax.legend(fontsize=8, loc="best")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8)
     ax.set_title("Grid search: accuracy against overtraining")
     _save(fig, path)
 
