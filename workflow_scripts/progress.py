@@ -6,8 +6,8 @@ Run it beside `snakemake` (another terminal or tmux pane), in the workflow's dir
     python -m workflow_scripts.progress            # refreshes every 5 s; Ctrl-C to stop
     python -m workflow_scripts.progress --once     # print once and exit
 
-It reads the newest ``.snakemake/log/*.snakemake.log`` (written whatever ``--logger`` is in use,
-also with ``--executor slurm``), so it needs nothing from the run and cannot disturb it.
+It reads the newest ``.snakemake/log/*.snakemake.log`` (written whatever ``--logger`` is in use),
+so it needs nothing from the run and cannot disturb it.
 """
 
 from __future__ import annotations
