@@ -344,6 +344,12 @@ def test_progress_counts_failures_and_estimates_the_time_left() -> None:
     assert "1 failed:" in view and "hpo_combination (job 3): results/logs/hpo/bbbbbbbbbbbb.log" in view
 
 
+def test_progress_of_a_quiet_run_says_why_it_is_empty() -> None:
+    state = progress.parse(["  Command: /usr/bin/snakemake --cores 2 -q", "Select jobs to execute..."])
+    assert state.quiet and "started with --quiet" in progress.render(state, "run.log")
+    assert not progress.parse(["  Command: /usr/bin/snakemake --cores 2"]).quiet
+
+
 def test_progress_without_a_log_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert progress.main(["--once", "--directory", str(tmp_path)]) == 1
     assert "no Snakemake log under" in capsys.readouterr().err

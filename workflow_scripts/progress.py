@@ -30,6 +30,7 @@ _FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 _ERROR = re.compile(r"^Error in rule (\w+):$")
 _LOGLINE = re.compile(r"^\s+log: (.+?)(?: \(check log file\(s\) for error details\))?$")
 _STEPS = re.compile(r"^(\d+) of (\d+) steps \(")
+_COMMAND = re.compile(r"^\s+Command: (.*)$")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Progress:
     first_stamp: datetime | None = None
     last_stamp: datetime | None = None
     complete: bool = False
+    quiet: bool = False  # started with --quiet: Snakemake then logs no job records
 
     def running(self) -> dict[int, str]:
         failed = {f.jobid for f in self.failures}
@@ -115,6 +117,8 @@ def parse(lines: Iterable[str]) -> Progress:
             progress.steps = (int(m.group(1)), int(m.group(2)))
         elif line.startswith("Complete log(s):"):
             progress.complete = True
+        elif m := _COMMAND.match(line):
+            progress.quiet = bool({"-q", "--quiet"} & set(m.group(1).split()))
     return progress
 
 
@@ -173,6 +177,8 @@ def render(progress: Progress, source: Path | str, now: datetime | None = None) 
     lines = [head, "", f"{'rule':<{width}}  {'done':>6} {'running':>7} {'failed':>6} {'planned':>7}"]
     for rule, done, running, failed, planned in rows:
         lines.append(f"{rule:<{width}}  {done:>6} {running:>7} {failed:>6} {planned:>7}")
+    if progress.quiet and not progress.planned:
+        lines += ["", "this run was started with --quiet: Snakemake logs no jobs then; start it without --quiet to watch it"]
     lines += ["", grid_estimate(progress)]
     if progress.failures:
         lines += ["", f"{len(progress.failures)} failed:"]
