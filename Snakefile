@@ -13,6 +13,7 @@ include: "rules/labels.smk"
 include: "rules/hpo.smk"
 include: "rules/evaluate.smk"
 include: "rules/outer.smk"
+include: "rules/report.smk"
 
 
 # A run started in the background (`nohup snakemake ... &`, a script, a CI runner) inherits
@@ -30,3 +31,4 @@ rule all:
     default_target: True
     input:
         final_targets(),
+        REPORT_SUMMARY,
