@@ -172,3 +172,25 @@ def test_rule_writes_the_same_predictions(trained: dict, test_set: dict, tmp_pat
     output = tmp_path / "cli.csv"
     assert predict_cli(trained["model"], songs, output).returncode == 0
     pd.testing.assert_frame_equal(table, pd.read_csv(output))
+
+
+def test_pooling_by_artist_and_its_own_rows_in_the_outer_summary() -> None:
+    from workflow_scripts import evaluation, outer_evaluation
+
+    proba = np.array([[0.9, 0.1], [0.3, 0.7], [0.5, 0.5], [0.2, 0.8]])
+    pooled = evaluation.pool_by_artist(proba, ["a", "b", "a", None])
+    np.testing.assert_allclose(pooled, [[0.7, 0.3], [0.3, 0.7], [0.7, 0.3], [0.2, 0.8]])  # no artist: alone
+
+    def run(acc: float, seed: int | None) -> dict:
+        return {"seed": seed, "accuracy": acc, "auc_pr_macro": acc / 2, "auc_pr_micro": acc / 3}
+
+    folds = [
+        {"models": {"hgb": [run(0.7, 1)]}, "pooled": {"hgb": [run(0.8, 1)]}},
+        {"models": {"hgb": [run(0.6, 1)]}, "pooled": {"hgb": [run(0.9, 1)]}},
+    ]
+    table = outer_evaluation.summarize(folds)
+    assert table["level"].tolist() == ["song", "pooled"]
+    assert table["accuracy_mean"].tolist() == pytest.approx([0.65, 0.85])
+    text = outer_evaluation.markdown(table)
+    song, pooled_part = text.split("Unseen artist, pooled over its test songs")
+    assert "| hgb | 0.650 ± 0.071" in song and "| hgb | 0.850 ± 0.071" in pooled_part

@@ -73,7 +73,9 @@ def tuned_params(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarra
     from workflow_scripts import baselines
 
     search = baselines.make(name, settings, seed, folds)
-    return dict(search.fit(X, y).best_params_) if hasattr(search, "best_params_") else {}
+    if not hasattr(search, "param_grid"):
+        return {}
+    return dict(search.fit(X, y).best_params_)
 
 
 def probabilities(
