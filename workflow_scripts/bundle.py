@@ -89,6 +89,44 @@ def load_skops(path: str | Path) -> Any:
         ) from None
 
 
+TEXT_SUFFIXES = (".skops", ".vocabulary.json")
+
+
+def _vectorizers(obj: Any, path: str = "") -> list[tuple[str, Any]]:
+    """The fitted text vectorizers inside a Pipeline / FeatureUnion, with their step paths."""
+    found: list[tuple[str, Any]] = []
+    if hasattr(obj, "vocabulary_"):
+        found.append((path, obj))
+    for name, part in [*getattr(obj, "steps", []), *getattr(obj, "transformer_list", [])]:
+        found += _vectorizers(part, f"{path}/{name}")
+    return found
+
+
+def save_text_model(model: Any, folder: Path, stem: str) -> list[str]:
+    """A stacked text model as ``<stem>.skops`` without its vocabularies, which go to
+    ``<stem>.vocabulary.json`` (plain term -> column; skops reads a 10^5-term dict in a minute,
+    JSON in a fraction of a second). Returns the file names."""
+    import copy
+
+    stripped = copy.deepcopy(model)
+    vocabularies = {}
+    for path, vectorizer in _vectorizers(stripped):
+        vocabularies[path] = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+        vectorizer.vocabulary_ = {}
+    save_skops(stripped, folder / f"{stem}.skops")
+    write_json_atomic(folder / f"{stem}.vocabulary.json", vocabularies)
+    return [f"{stem}{suffix}" for suffix in TEXT_SUFFIXES]
+
+
+def load_text_model(folder: Path, stem: str) -> Any:
+    """The text model ``save_text_model`` wrote, vocabularies restored."""
+    model = load_skops(folder / f"{stem}.skops")
+    vocabularies = json.loads((folder / f"{stem}.vocabulary.json").read_text(encoding="utf-8"))
+    for path, vectorizer in _vectorizers(model):
+        vectorizer.vocabulary_ = vocabularies[path]
+    return model
+
+
 def package_versions() -> dict[str, str]:
     """Installed versions of :data:`PACKAGES` (and Python)."""
     from importlib import metadata
@@ -140,9 +178,7 @@ def write(
     files: list[str] = [PREPROCESSING]
     save_skops(fitted_features.pipeline, folder / PREPROCESSING)
     for block, text_model in fitted_features.text_models.items():
-        name = f"text_{block}.skops"
-        save_skops(text_model, folder / name)
-        files.append(name)
+        files += save_text_model(text_model, folder, f"text_{block}")
     for model in models.REGISTRY:
         if not model.in_bundle or model.kind == "ensemble":
             continue
@@ -259,13 +295,13 @@ def load(folder: str | Path, names: Sequence[str] = (models.DEFAULT_MODEL,)) -> 
             raise UserError(f"The bundle has no model {name!r}.", f"choose --model-name from: {', '.join(manifest['models'])}.")
     stored = needed(names, manifest["ensemble"])
     blocks = list(manifest["features"].get("text") or [])
-    files = [PREPROCESSING, *(f"text_{b}.skops" for b in blocks), *(models.spec(n).file for n in stored)]
+    files = [PREPROCESSING, *(f"text_{b}{suffix}" for b in blocks for suffix in TEXT_SUFFIXES), *(models.spec(n).file for n in stored)]
     verify(folder, manifest, files)
     features = FittedFeatures(
         dict(manifest["features"]),
         list(manifest["classes"]),
         load_skops(folder / PREPROCESSING),
-        {b: load_skops(folder / f"text_{b}.skops") for b in blocks},
+        {b: load_text_model(folder, f"text_{b}") for b in blocks},
     )
     fitted: dict[str, Any] = {}
     for name in stored:
