@@ -194,6 +194,9 @@ def write(
     with atomic_path(folder / CARD) as tmp:
         tmp.write_text(card, encoding="utf-8")
     files.append(CARD)
+    for stale in folder.iterdir():  # e.g. a text model of a block the config no longer has
+        if stale.name not in files and stale.name != MANIFEST and stale.name.endswith((".skops", ".keras", ".json", ".md")):
+            stale.unlink()
     full = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
