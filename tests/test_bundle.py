@@ -19,7 +19,7 @@ from workflow_scripts import bundle, models
 from workflow_scripts.errors import UserError
 
 pytestmark = [needs_shared, pytest.mark.integration]
-FEATURES = {"engineered": True, "flags": True, "text": ["song", "description"]}
+FEATURES = {"engineered": True, "flags": True, "text": ["song"]}
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +61,7 @@ def test_manifest_records_every_file_versions_and_provenance(trained: dict) -> N
     assert manifest["format"] == bundle.FORMAT and manifest["format_version"] == bundle.FORMAT_VERSION
     on_disk = {p.name for p in folder.iterdir() if p.name != "manifest.json"}
     assert set(manifest["files"]) == on_disk
-    assert {"preprocessing.skops", "text_song.skops", "text_description.vocabulary.json", "network.keras", "model_card.md"} <= on_disk
+    assert {"preprocessing.skops", "text_song.skops", "text_song.vocabulary.json", "network.keras", "model_card.md"} <= on_disk
     assert not [name for name in on_disk if name.endswith((".joblib", ".pkl", ".pickle"))]
     for name, digest in manifest["files"].items():
         assert bundle.sha256_file(folder / name) == digest, name
