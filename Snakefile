@@ -13,6 +13,7 @@ include: "rules/labels.smk"
 include: "rules/hpo.smk"
 include: "rules/evaluate.smk"
 include: "rules/outer.smk"
+include: "rules/predict.smk"
 include: "rules/report.smk"
 
 

@@ -15,6 +15,7 @@ os.environ.update(
 
 from workflow_scripts import config as config_checks  # noqa: E402
 from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts import models as models_lib  # noqa: E402
 from workflow_scripts import split as split_lib  # noqa: E402
 from workflow_scripts.errors import UserError  # noqa: E402
 
@@ -49,7 +50,7 @@ FAMILIES = {} if SEARCH_JOBS == "combination" else grid_lib.families(COMBOS, SEA
 wildcard_constraints:
     combo="[0-9a-f]{12}",
     family="[0-9a-f]{12}",
-    model="knn|svm|hgb",
+    model="|".join(models_lib.ESTIMATORS),
     outer="[0-9]+",
 
 
@@ -79,4 +80,4 @@ def final_targets():
     targets = [f"{RESULTS}/evaluation/metrics.json", f"{RESULTS}/hpo/selection.json"]
     if config["evaluation"].get("outer_folds"):
         targets.append(f"{RESULTS}/evaluation/outer_summary.md")
-    return targets
+    return targets + MODEL_TARGETS  # rules/predict.smk: the bundle, and predictions when asked

@@ -29,7 +29,8 @@ rule validate_dataset:
     input:
         raw_csv(),
     output:
-        f"{RESULTS}/data/raw.parquet",
+        parquet=f"{RESULTS}/data/raw.parquet",
+        info=f"{RESULTS}/data/dataset.json",
     log:
         f"{LOGS}/validate_dataset.log",
     benchmark:
@@ -39,5 +40,11 @@ rule validate_dataset:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        sha256=DATASET.get("sha256") or "",
+        source=DATASET["source"],
+        origin=DATASET.get(
+            {"kaggle": "kaggle_handle"}.get(DATASET["source"], DATASET["source"]), ""
+        ),
     script:
         "../workflow_scripts/steps/validate_dataset.py"

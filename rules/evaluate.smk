@@ -1,3 +1,7 @@
+# The estimators of the model registry (workflow_scripts/models.py), one job each.
+ESTIMATOR_FILES = expand(f"{RESULTS}/models/{{model}}.skops", model=models_lib.ESTIMATORS)
+
+
 rule train_network:
     input:
         arrays=f"{RESULTS}/features/arrays.npz",
@@ -25,7 +29,7 @@ rule train_baseline:
     input:
         f"{RESULTS}/features/arrays.npz",
     output:
-        f"{RESULTS}/models/{{model}}.joblib",
+        f"{RESULTS}/models/{{model}}.skops",
     log:
         f"{LOGS}/train_baseline_{{model}}.log",
     benchmark:
@@ -48,12 +52,11 @@ rule evaluate:
         songs=f"{RESULTS}/data/selected.parquet",
         network=f"{RESULTS}/models/network.keras",
         history=f"{RESULTS}/models/network_history.json",
-        knn=f"{RESULTS}/models/knn.joblib",
-        svm=f"{RESULTS}/models/svm.joblib",
-        hgb=f"{RESULTS}/models/hgb.joblib",
+        estimators=ESTIMATOR_FILES,
     output:
         metrics=f"{RESULTS}/evaluation/metrics.json",
         table=f"{RESULTS}/evaluation/metrics.csv",
+        probabilities=f"{RESULTS}/evaluation/test_probabilities.parquet",
         confusion=report(
             f"{RESULTS}/evaluation/confusion_matrices.png",
             category="Evaluation",

@@ -98,7 +98,7 @@ def test_bad_boolean(tmp_path: Path) -> None:
 
 @needs_shared
 def test_real_dataset_validates(tmp_path: Path) -> None:
-    frame = dataset.csv_to_parquet(DATASET_CSV, tmp_path / "raw.parquet")
-    assert frame.shape == (20718, 28)
+    frame, digest = dataset.csv_to_parquet(DATASET_CSV, tmp_path / "raw.parquet")
+    assert frame.shape == (20718, 28) and digest == dataset.sha256(DATASET_CSV) and len(digest) == 64
     again = pd.read_parquet(tmp_path / "raw.parquet")
     assert again["row"].is_unique and again["Stream"].dtype == "float64"

@@ -77,11 +77,12 @@ SLURM_RULES = (
     "rule_aggregate_hpo",
     "rule_train_network",
     "rule_evaluate",
+    "rule_bundle_model",
 )
 UPSTREAM = SLURM_RULES[:4]  # finished before the interruption: never redone
-LOCAL_RULES = ("download_dataset", "label_artists", "write_grid")  # localrule: True
+LOCAL_RULES = ("download_dataset", "label_artists", "write_grid", "report_summary")  # localrule: True
 RULE_NAMES = ("validate_dataset", "select_songs", "split_data", "prepare_features", "hpo_combination", "aggregate_hpo")
-RULE_NAMES += ("train_baseline", "train_network", "evaluate")
+RULE_NAMES += ("train_baseline", "train_network", "evaluate", "bundle_model")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE")
 COMPARED = ("results/hpo/cv_results.csv", "results/hpo/selection.json", "results/evaluation/metrics.json")
 
@@ -407,10 +408,10 @@ def test_workflow_ran_through_slurm_grouped_as_configured(runs: dict[str, Any]) 
     assert pairs and all(a["end"] <= b["start"] for a, b in pairs), f"members of a group job overlapped\n{info}"
 
     # The rerun's SLURM jobs, exactly: the missing combinations in groups of 2, one resubmission
-    # of the killed job, the baselines the first run did not finish, and the three final steps.
+    # of the killed job, the baselines the first run did not finish, and the four final steps.
     missing = len(COMBOS) - len(runs["kept"])
     baselines_done_first = sum(len(jobs_of(runs, c, run=1, status="COMPLETED")) for c in SLURM_RULES[4:7])
-    expected = math.ceil(missing / GROUP_SIZE) + 1 + (3 - baselines_done_first) + 3
+    expected = math.ceil(missing / GROUP_SIZE) + 1 + (3 - baselines_done_first) + 4
     assert len([j for j in runs["jobs"].values() if j["run"] == 2]) == expected, info
 
 

@@ -108,7 +108,16 @@ def test_new_grid_value_trains_only_new_combinations(finished: dict, tmp_path: P
     grid = {**SMALL_GRID, "units_3": [*SMALL_GRID["units_3"], 16]}
     configfile = write_config(tmp_path / "wider.yaml", {**finished["config"], "grid": grid})
     jobs = planned_jobs(run_workflow(workdir, configfile, "--dry-run"))
-    assert jobs == {"hpo_combination": 2, "write_grid": 1, "aggregate_hpo": 1, "train_network": 1, "evaluate": 1, "report_summary": 1, "all": 1}
+    assert jobs == {
+        "hpo_combination": 2,
+        "write_grid": 1,
+        "aggregate_hpo": 1,
+        "train_network": 1,
+        "evaluate": 1,
+        "bundle_model": 1,
+        "report_summary": 1,
+        "all": 1,
+    }
     run_workflow(workdir, configfile)
     after = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
     assert len(after) == 6 and all(after[name] == mtime for name, mtime in before.items())
@@ -123,7 +132,16 @@ def test_family_jobs_give_each_combination_its_own_result(finished: dict, tmp_pa
     config = {**finished["config"], "grid": grid, "search": {"jobs": "family"}}
     configfile = write_config(tmp_path / "family.yaml", config)
     jobs = planned_jobs(run_workflow(workdir, configfile, "--dry-run"))
-    assert jobs == {"hpo_family": 4, "write_grid": 1, "aggregate_hpo": 1, "train_network": 1, "evaluate": 1, "report_summary": 1, "all": 1}
+    assert jobs == {
+        "hpo_family": 4,
+        "write_grid": 1,
+        "aggregate_hpo": 1,
+        "train_network": 1,
+        "evaluate": 1,
+        "bundle_model": 1,
+        "report_summary": 1,
+        "all": 1,
+    }
     run_workflow(workdir, configfile)
     families = sorted((workdir / "results/hpo/families").glob("*.json"))
     assert len(families) == 4

@@ -31,8 +31,11 @@ def make_svm(cfg: Mapping[str, Any], seed: int) -> CalibratedClassifierCV:
 
 def make_hgb(cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None) -> HistGradientBoostingClassifier | GridSearchCV:
     """Histogram gradient boosting with early stopping; with ``folds`` (the training rows' CV
-    fold ids), its ``grid`` is searched on those folds only, by accuracy."""
+    fold ids), its ``grid`` is searched on those folds only, by accuracy. Settings the grid
+    chose (``max_leaf_nodes``, ``l2_regularization``, ``max_depth``) are taken as given."""
+    tuned = {k: cfg[k] for k in ("max_leaf_nodes", "l2_regularization", "max_depth") if k in cfg}
     estimator = HistGradientBoostingClassifier(
+        **tuned,
         learning_rate=float(cfg.get("learning_rate", 0.05)),
         max_iter=int(cfg.get("max_iter", 500)),
         early_stopping=True,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -127,16 +129,20 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def validate(frame: pd.DataFrame, source: str = "dataset") -> pd.DataFrame:
-    """Check columns, types and value ranges; return a typed copy. Raise UserError on problems."""
+def validate(
+    frame: pd.DataFrame,
+    source: str = "dataset",
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    missing_fix: str = "use the Kaggle 'Spotify and YouTube' CSV (28 columns) or add the missing columns.",
+    drop_blank_artists: bool = True,
+) -> pd.DataFrame:
+    """Check the ``required`` columns' presence, types and value ranges; return a typed copy
+    (other columns are left as read). Raise UserError on problems."""
     if frame.empty:
         raise UserError(f"The {source} has no rows.", "point the dataset config at the full CSV.")
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise UserError(
-            f"The {source} lacks required column(s): {', '.join(missing)}.",
-            "use the Kaggle 'Spotify and YouTube' CSV (28 columns) or add the missing columns.",
-        )
+        raise UserError(f"The {source} lacks required column(s): {', '.join(missing)}.", missing_fix)
     out = frame.copy()
     ids = pd.to_numeric(out[ROW_ID], errors="coerce")
     if ids.isna().any() or not ids.is_unique:
@@ -146,6 +152,8 @@ def validate(frame: pd.DataFrame, source: str = "dataset") -> pd.DataFrame:
     out[ROW_ID] = ids.astype("int64")
     problems: list[str] = []
     for column, (low, high) in NUMERIC_RANGES.items():
+        if column not in required:
+            continue
         values = pd.to_numeric(out[column], errors="coerce")
         bad_type = values.isna() & out[column].notna()
         if bad_type.any():
@@ -165,6 +173,8 @@ def validate(frame: pd.DataFrame, source: str = "dataset") -> pd.DataFrame:
             )
         out[column] = values.astype("float64")
     for column in BOOLEAN_COLUMNS:
+        if column not in required:
+            continue
         text = out[column].astype("string").str.strip().str.lower()
         mapped = text.map({"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False})
         bad = mapped.isna() & text.notna()
@@ -176,10 +186,11 @@ def validate(frame: pd.DataFrame, source: str = "dataset") -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         if column in out.columns:
             out[column] = out[column].astype("string")
-    blank = out["Artist"].isna() | (out["Artist"].str.strip() == "")
-    if blank.any():
-        log.warning("dropping %d row(s) without an artist", int(blank.sum()))
-        out = out.loc[~blank]
+    if drop_blank_artists and "Artist" in out.columns:
+        blank = out["Artist"].isna() | (out["Artist"].str.strip() == "")
+        if blank.any():
+            log.warning("dropping %d row(s) without an artist", int(blank.sum()))
+            out = out.loc[~blank]
     return out.reset_index(drop=True)
 
 
@@ -188,10 +199,34 @@ def _rows(frame: pd.DataFrame, mask: pd.Series) -> str:
     return ", ".join(str(i) for i in ids) + (", ..." if int(mask.sum()) > 5 else "")
 
 
-def csv_to_parquet(csv_path: Path, parquet_path: Path) -> pd.DataFrame:
-    """Read, validate and write the dataset as typed parquet (atomically)."""
+def sha256(path: str | Path) -> str:
+    """The file's SHA-256, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: str | Path, expected: str | None) -> str:
+    """The CSV's SHA-256; a UserError naming both digests when ``expected`` is set and differs."""
+    actual = sha256(path)
+    if expected and actual != expected.strip().lower():
+        raise UserError(
+            f"The dataset {path} has SHA-256 {actual}, but dataset.sha256 in the config is {expected}: it is not the file the "
+            "config was pinned to (a new upload, another version or a damaged download).",
+            "get the pinned file (dataset.kaggle_handle .../versions/N), or, if the new file is intended, set dataset.sha256 to "
+            f"{actual} (or empty it) and accept that results change.",
+        )
+    return actual
+
+
+def csv_to_parquet(csv_path: Path, parquet_path: Path, expected_sha256: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Check the CSV's SHA-256 (when pinned), read, validate and write it as typed parquet
+    (atomically). Returns the frame and the CSV's SHA-256."""
+    digest = check_sha256(csv_path, expected_sha256) if Path(csv_path).exists() else ""
     frame = validate(read_csv(csv_path), source=f"dataset {csv_path}")
     with atomic_path(parquet_path) as tmp:
         frame.to_parquet(tmp, index=False)
-    log.info("validated %d songs, %d columns -> %s", len(frame), frame.shape[1], parquet_path)
-    return frame
+    log.info("validated %d songs, %d columns -> %s (sha256 %s)", len(frame), frame.shape[1], parquet_path, digest)
+    return frame, digest

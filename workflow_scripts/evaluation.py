@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.preprocessing import label_binarize
 
@@ -29,3 +30,12 @@ def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pre
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "n": int(len(y_true)),
     }
+
+
+def pool_by_artist(proba: np.ndarray, artists: Sequence[Any]) -> np.ndarray:
+    """Each song's probabilities replaced by the mean over the songs of its artist in these
+    rows (genres are labels of the artist); songs without an artist stay alone."""
+    keys = pd.Series(list(artists), dtype="string")
+    blank = keys.isna() | (keys.str.strip() == "")
+    keys = keys.astype(object).where(~blank, pd.Series([f"\0row{i}" for i in range(len(keys))], dtype=object))
+    return pd.DataFrame(np.asarray(proba)).groupby(keys.to_numpy(), sort=False).transform("mean").to_numpy()

@@ -4,6 +4,7 @@ MinMaxScaler(-1, 1)) fit on training rows only, applied per CV fold and for the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,87 @@ def _labels(songs: pd.DataFrame, classes: Sequence[str]) -> np.ndarray:
     return pd.Categorical(songs["genre"].astype(str), categories=list(classes)).codes.astype("int32")
 
 
+#: The raw columns song_features.engineered reads.
+ENGINEERED_INPUTS = (
+    "Views",
+    "Likes",
+    "Comments",
+    "Stream",
+    "Duration_ms",
+    "Energy",
+    "Acousticness",
+    "Danceability",
+    "Speechiness",
+    "Loudness",
+)
+
+
+def required_columns(features: Mapping[str, Any]) -> list[str]:
+    """The raw dataset columns the configured features read (the Kaggle schema's names)."""
+    columns = [*features["numeric"], *features["categorical"]]
+    if features.get("engineered"):
+        columns += ENGINEERED_INPUTS
+    if features.get("flags") or features.get("text"):
+        columns += song_features.TEXT_COLUMNS
+    return list(dict.fromkeys(columns))
+
+
+def input_frame(songs: pd.DataFrame, features: Mapping[str, Any]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The Pipeline's input: engineered and flag features (when configured) before the
+    configured numeric columns, then the categorical ones; and the numeric and categorical names."""
+    numeric, categorical = list(features["numeric"]), list(features["categorical"])
+    frame = feature_frame(songs, numeric, categorical)
+    extra = [song_features.engineered(songs)] if features.get("engineered") else []
+    extra += [song_features.flags(songs)] if features.get("flags") else []
+    if extra:
+        added = pd.concat(extra, axis=1)
+        frame = pd.concat([added, frame], axis=1)
+        numeric = [*added.columns, *numeric]
+    return frame, numeric, categorical
+
+
+def feature_names(numeric: Sequence[str], categorical: Sequence[str], blocks: Sequence[str], classes: Sequence[str]) -> list[str]:
+    """The columns of the feature matrix: numeric, categorical, then each text block's classes."""
+    return [*numeric, *categorical, *(f"text_{block}_{c}" for block in blocks for c in classes)]
+
+
+@dataclass
+class FittedFeatures:
+    """The fitted preprocessing of the final split: raw songs in, the feature matrix out
+    (what ``prepare`` gives the test rows), for the bundle and ``predict``."""
+
+    features: dict[str, Any]
+    classes: list[str]
+    pipeline: Pipeline
+    text_models: dict[str, Pipeline] = field(default_factory=dict)
+
+    def transform(self, songs: pd.DataFrame) -> np.ndarray:
+        """The float32 feature matrix of ``songs`` (typed as the dataset's validation leaves it)."""
+        frame, _, _ = input_frame(songs, self.features)
+        X = self.pipeline.transform(frame)
+        blocks = list(self.features.get("text") or [])
+        if blocks:
+            texts = song_features.text_inputs(songs)
+            X = np.hstack([X, *(2 * self.text_models[block].predict_proba(texts[block]) - 1 for block in blocks)])
+        return X.astype("float32")
+
+
+def fit_final(songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, Any], seed: int) -> FittedFeatures:
+    """Fit the final split's preprocessing on its training rows, as ``prepare`` does: the
+    Pipeline, and each text block's model refit on all training rows."""
+    merged = songs.merge(split, on="row", validate="one_to_one")
+    classes = sorted(merged["genre"].astype(str).unique())
+    frame, numeric, categorical = input_frame(merged, features)
+    train_idx = np.flatnonzero((merged["set"] == "train").to_numpy())
+    pipeline = make_preprocessor(numeric, categorical, features.get("imputer", "knn"), seed).fit(frame.iloc[train_idx])
+    y = _labels(merged, classes)
+    texts = song_features.text_inputs(merged) if features.get("text") else {}
+    text_models = {
+        block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features.get("text") or []
+    }
+    return FittedFeatures(dict(features), classes, pipeline, text_models)
+
+
 def prepare(
     songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, Any], early_stopping_fraction: float, seed: int
 ) -> dict[str, np.ndarray]:
@@ -73,18 +155,13 @@ def prepare(
     """
     merged = songs.merge(split, on="row", validate="one_to_one")
     classes = sorted(merged["genre"].astype(str).unique())
-    numeric, categorical = list(features["numeric"]), list(features["categorical"])
-    frame = feature_frame(merged, numeric, categorical)
-    extra = [song_features.engineered(merged)] if features.get("engineered") else []
-    extra += [song_features.flags(merged)] if features.get("flags") else []
-    if extra:
-        added = pd.concat(extra, axis=1)
-        frame = pd.concat([added, frame], axis=1)
-        numeric = [*added.columns, *numeric]
+    frame, numeric, categorical = input_frame(merged, features)
     blocks = list(features.get("text") or [])
     y = _labels(merged, classes)
-    text_names = [f"text_{block}_{c}" for block in blocks for c in classes]
-    arrays: dict[str, np.ndarray] = {"classes": np.array(classes), "feature_names": np.array([*numeric, *categorical, *text_names])}
+    arrays: dict[str, np.ndarray] = {
+        "classes": np.array(classes),
+        "feature_names": np.array(feature_names(numeric, categorical, blocks, classes)),
+    }
 
     def transform(train_mask: np.ndarray, others: dict[str, np.ndarray], suffix: str) -> None:
         train_idx = np.flatnonzero(train_mask)

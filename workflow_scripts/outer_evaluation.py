@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workflow_scripts import baselines, evaluation
+from workflow_scripts import baselines, evaluation, models
 
 log = logging.getLogger(__name__)
 SCORES = ("accuracy", "auc_pr_macro", "auc_pr_micro")
@@ -26,71 +26,93 @@ def evaluate_fold(
     settings: Mapping[str, Any],
     seeds: Sequence[int],
     ensemble: Sequence[str],
-) -> dict[str, list[dict[str, Any]]]:
-    """Per model, one metrics dict per seed (deterministic models: one)."""
-    from workflow_scripts.model import fit_network, predict_proba
+) -> dict[str, Any]:
+    """Per model, one metrics dict per seed (models that are not ``seeded``: one), and the same
+    pooled over each test artist's songs (``pooled``); ``tuned``: the grids' choices."""
+    from workflow_scripts.model import fit_network
 
     classes = [str(c) for c in arrays["classes"]]
     X = np.vstack([arrays["X_fit"], arrays["X_es"]])
     y = np.concatenate([arrays["y_fit"], arrays["y_es"]])
     folds = np.concatenate([arrays["fold_fit"], arrays["fold_es"]])
     X_test, y_test = arrays["X_test"], arrays["y_test"]
+    test_artists = artist_of_row.loc[arrays["row_test"]]
     results: dict[str, list[dict[str, Any]]] = {}
+    pooled: dict[str, list[dict[str, Any]]] = {}
 
-    def record(name: str, proba: np.ndarray, seed: int | None) -> None:
-        results.setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, proba, classes)})
+    def record(probas: Mapping[str, np.ndarray], seed: int | None) -> None:
+        for name, proba in probas.items():
+            results.setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, proba, classes)})
+            pooled_proba = evaluation.pool_by_artist(proba, test_artists.to_numpy())
+            pooled.setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, pooled_proba, classes)})
 
-    fixed = {"knn": baselines.make_knn(settings.get("knn", {})).fit(X, y).predict_proba(X_test)}
-    fixed["svm"] = baselines.make_svm(settings.get("svm", {}), int(seeds[0])).fit(X, y).predict_proba(X_test)
-    for name, proba in fixed.items():
-        record(name, proba, None)
-    tuned = baselines.make_hgb(settings.get("hgb", {}), int(seeds[0]), folds).fit(X, y)
-    hgb_params = tuned.best_params_ if hasattr(tuned, "best_params_") else {}
-    lookup = baselines.ArtistLookup().fit(artist_of_row.loc[np.concatenate([arrays["row_fit"], arrays["row_es"]])], y, len(classes))
-    record("artist lookup", lookup.predict_proba(artist_of_row.loc[arrays["row_test"]]), None)
+    first = int(seeds[0])
+    fixed: dict[str, Any] = {}
+    tuned: dict[str, dict[str, Any]] = {}
+    for name in models.ESTIMATORS:
+        if models.spec(name).seeded:
+            tuned[name] = models.tuned_params(name, settings.get(name, {}), first, X, y, folds)
+        else:
+            fixed[name] = models.fit_estimator(name, settings.get(name, {}), first, X, y, folds)
+    train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
+    fixed["artist lookup"] = baselines.ArtistLookup().fit(artist_of_row.loc[train_rows], y, len(classes))
+    record(models.probabilities(fixed, X_test, test_artists, ensemble, only=list(fixed)), None)
     for seed in seeds:
         network, history = fit_network(
             network_params, arrays["X_fit"], arrays["y_fit"], arrays["X_es"], arrays["y_es"], len(classes), training, int(seed)
         )
-        probas = {"network": predict_proba(network, X_test), **fixed}
-        hgb = baselines.make_hgb({**settings.get("hgb", {}), **hgb_params}, int(seed)).fit(X, y)
-        probas["hgb"] = hgb.predict_proba(X_test)
-        record("network", probas["network"], int(seed))
-        record("hgb", probas["hgb"], int(seed))
-        record("ensemble", baselines.soft_vote(probas, ensemble), int(seed))
+        fitted = {**fixed, "network": network}
+        for name, params in tuned.items():
+            fitted[name] = models.fit_estimator(name, {**settings.get(name, {}), **params}, int(seed), X, y)
+        seeded = [m.name for m in models.REGISTRY if m.seeded]
+        probas = models.probabilities(fitted, X_test, test_artists, ensemble, only=seeded)
+        record(probas, int(seed))
         log.info(
-            "seed %s: network %.3f, hgb %.3f (%d epochs)",
+            "seed %s: %s (network: %d epochs)",
             seed,
-            results["network"][-1]["accuracy"],
-            results["hgb"][-1]["accuracy"],
+            ", ".join(f"{name} {results[name][-1]['accuracy']:.3f}" for name in probas),
             history["epochs"],
         )
-    results["_hgb_params"] = [hgb_params]  # type: ignore[list-item]
-    return results
+    return {"models": results, "pooled": pooled, "tuned": tuned}
 
 
 def summarize(fold_results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Mean and standard deviation over every (outer fold, seed) run, per model; also the
-    spread of the per-fold means (how much the artists in a fold matter)."""
+    spread of the per-fold means (how much the artists in a fold matter). Folds that hold
+    ``pooled`` results add one row per model at ``level`` "pooled" (the song-level rows:
+    "song"), never mixed with the song-level numbers."""
     rows = []
     for k, result in enumerate(fold_results):
-        for model, runs in result["models"].items():
-            for run in runs:
-                rows.append({"model": model, "fold": k, "seed": run["seed"], **{s: run[s] for s in SCORES}})
+        for level, key in (("song", "models"), ("pooled", "pooled")):
+            for model, runs in (result.get(key) or {}).items():
+                for run in runs:
+                    rows.append({"level": level, "model": model, "fold": k, "seed": run["seed"], **{s: run[s] for s in SCORES}})
     runs = pd.DataFrame(rows)
-    table = runs.groupby("model")[list(SCORES)].agg(["mean", "std"])
+    keys = ["level", "model"]
+    table = runs.groupby(keys)[list(SCORES)].agg(["mean", "std"])
     table.columns = [f"{score}_{stat}" for score, stat in table.columns]
-    fold_means = runs.groupby(["model", "fold"])["accuracy"].mean().groupby("model")
+    fold_means = runs.groupby([*keys, "fold"])["accuracy"].mean().groupby(keys)
     table["accuracy_fold_std"] = fold_means.std()
-    table["n_folds"] = runs.groupby("model")["fold"].nunique()
-    table["n_runs"] = runs.groupby("model").size()
-    return table.sort_values("accuracy_mean", ascending=False).reset_index()
+    table["n_folds"] = runs.groupby(keys)["fold"].nunique()
+    table["n_runs"] = runs.groupby(keys).size()
+    table = table.reset_index()
+    table["_song_first"] = table["level"] != "song"
+    table = table.sort_values(["_song_first", "accuracy_mean"], ascending=[True, False]).drop(columns="_song_first")
+    columns = ["model", *[c for c in table.columns if c not in ("model", "level")], "level"]
+    return table[columns].reset_index(drop=True)
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """The summary as a Markdown table: mean ± std over outer folds and seeds."""
-    lines = ["| model | accuracy | macro AUC-PR | micro AUC-PR | folds × seeds |", "|---|---|---|---|---|"]
-    for row in table.itertuples(index=False):
-        cells = [f"{getattr(row, f'{s}_mean'):.3f} ± {getattr(row, f'{s}_std'):.3f}" for s in SCORES]
-        lines.append(f"| {row.model} | {' | '.join(cells)} | {row.n_runs} |")
-    return "\n".join(lines) + "\n"
+    """The summary as Markdown tables (song level; pooled by artist when present): mean ± std
+    over outer folds and seeds."""
+    parts = []
+    for level, title in (("song", ""), ("pooled", "Unseen artist, pooled over its test songs (mean probability per artist):\n\n")):
+        rows = table[table["level"] == level] if "level" in table.columns else table
+        if rows.empty:
+            continue
+        lines = ["| model | accuracy | macro AUC-PR | micro AUC-PR | folds × seeds |", "|---|---|---|---|---|"]
+        for row in rows.itertuples(index=False):
+            cells = [f"{getattr(row, f'{s}_mean'):.3f} ± {getattr(row, f'{s}_std'):.3f}" for s in SCORES]
+            lines.append(f"| {row.model} | {' | '.join(cells)} | {row.n_runs} |")
+        parts.append(title + "\n".join(lines) + "\n")
+    return "\n".join(parts)

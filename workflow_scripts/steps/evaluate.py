@@ -1,4 +1,4 @@
-"""Rule evaluate: every model on the held-out test set; metrics and figures."""
+"""Rule evaluate: every model of the registry on the held-out test set; metrics and figures."""
 
 import json
 
@@ -8,25 +8,24 @@ from workflow_scripts.step import run_step
 
 def main(smk) -> None:
     configure_threads(1)
-    import joblib
     import keras
     import numpy as np
     import pandas as pd
 
-    from workflow_scripts import baselines, evaluation, features, model, plots
+    from workflow_scripts import baselines, bundle, evaluation, features, models, plots
     from workflow_scripts.fileio import atomic_path, write_json_atomic
 
     arrays = features.load_arrays(smk.input.arrays)
     classes = [str(c) for c in arrays["classes"]]
     X_test, y_test = arrays["X_test"], arrays["y_test"]
-    probas = {"network": model.predict_proba(keras.models.load_model(smk.input.network), X_test)}
-    for name in baselines.MODELS:
-        probas[name] = joblib.load(getattr(smk.input, name)).predict_proba(X_test)
-    probas["ensemble"] = baselines.soft_vote(probas, smk.params.ensemble)
+    fitted = {"network": keras.models.load_model(smk.input.network, safe_mode=True)}
+    fitted.update({name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)})
     songs = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
     train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
-    lookup = baselines.ArtistLookup().fit(songs.loc[train_rows], np.concatenate([arrays["y_fit"], arrays["y_es"]]), len(classes))
-    probas["artist lookup"] = lookup.predict_proba(songs.loc[arrays["row_test"]])
+    fitted["artist lookup"] = baselines.ArtistLookup().fit(
+        songs.loc[train_rows], np.concatenate([arrays["y_fit"], arrays["y_es"]]), len(classes)
+    )
+    probas = models.probabilities(fitted, X_test, songs.loc[arrays["row_test"]], smk.params.ensemble)
     results = {name: evaluation.metrics(y_test, proba, classes) for name, proba in probas.items()}
     history = json.loads(open(smk.input.history).read())
     write_json_atomic(
@@ -37,12 +36,24 @@ def main(smk) -> None:
             "n_train": int(len(train_rows)),
             "network_combo": history["combo"],
             "network_params": history["params"],
+            "ensemble": list(smk.params.ensemble),
             "models": results,
         },
     )
     table = pd.DataFrame([{"model": n, **{k: r[k] for k in ("accuracy", "auc_pr_macro", "auc_pr_micro")}} for n, r in results.items()])
     with atomic_path(smk.output.table) as tmp:
         table.to_csv(tmp, index=False)
+    long = pd.concat(
+        [
+            pd.DataFrame({"row": arrays["row_test"], "model": name, "genre": np.asarray(classes)[y_test]}).join(
+                pd.DataFrame(proba, columns=classes)
+            )
+            for name, proba in probas.items()
+        ],
+        ignore_index=True,
+    )
+    with atomic_path(smk.output.probabilities) as tmp:
+        long.to_parquet(tmp, index=False)
     plots.confusion_matrices(results, classes, smk.output.confusion)
     plots.pr_curves(y_test, probas, classes, smk.output.pr_curves)
     plots.training_curves(history, smk.output.curves)

@@ -16,18 +16,20 @@ def main(smk) -> None:
     arrays = features.load_arrays(smk.input.arrays)
     chosen = json.loads(open(smk.input.selection).read())
     artists = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
-    models = outer_evaluation.evaluate_fold(
+    result = outer_evaluation.evaluate_fold(
         arrays, artists, chosen["params"], smk.params.training, smk.params.settings, smk.params.seeds, smk.params.ensemble
     )
-    hgb_params = models.pop("_hgb_params")[0]
     write_json_atomic(
         smk.output[0],
         {
             "outer_fold": int(smk.wildcards.outer),
             "n_test": int(len(arrays["y_test"])),
+            "n_test_artists": int(artists.loc[arrays["row_test"]].nunique()),
             "network_params": chosen["params"],
-            "hgb_params": hgb_params,
-            "models": models,
+            "hgb_params": result["tuned"].get("hgb", {}),
+            "tuned_params": result["tuned"],
+            "models": result["models"],
+            "pooled": result["pooled"],
         },
     )
 

@@ -13,7 +13,7 @@ def main(smk) -> None:
     with atomic_path(smk.output.table) as tmp:
         table.to_csv(tmp, index=False)
     write_text_atomic(smk.output.markdown, outer_evaluation.markdown(table))
-    plots.outer_summary(table, smk.output.figure)
+    plots.outer_summary(table[table["level"] == "song"], smk.output.figure)
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -1,10 +1,8 @@
-"""Rule train_baseline: KNN or RBF SVM on the same features as the network."""
+"""Rule train_baseline: one estimator of the model registry on the same features as the network."""
 
-import joblib
 import numpy as np
 
-from workflow_scripts import baselines, features
-from workflow_scripts.fileio import atomic_path
+from workflow_scripts import bundle, features, models
 from workflow_scripts.step import run_step
 
 
@@ -13,9 +11,8 @@ def main(smk) -> None:
     X = np.vstack([arrays["X_fit"], arrays["X_es"]])
     y = np.concatenate([arrays["y_fit"], arrays["y_es"]])
     folds = np.concatenate([arrays["fold_fit"], arrays["fold_es"]])
-    estimator = baselines.make(smk.wildcards.model, smk.params.settings, smk.params.seed, folds).fit(X, y)
-    with atomic_path(smk.output[0]) as tmp:
-        joblib.dump(estimator, tmp)
+    estimator = models.fit_estimator(smk.wildcards.model, smk.params.settings, smk.params.seed, X, y, folds)
+    bundle.save_skops(estimator, smk.output[0])
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -1,13 +1,19 @@
-"""Rule validate_dataset: check schema, types and ranges; write typed parquet."""
+"""Rule validate_dataset: check the CSV's SHA-256 (when pinned), schema, types and ranges;
+write typed parquet and the dataset's provenance (source, SHA-256, rows)."""
 
 from pathlib import Path
 
 from workflow_scripts import dataset
+from workflow_scripts.fileio import write_json_atomic
 from workflow_scripts.step import run_step
 
 
 def main(smk) -> None:
-    dataset.csv_to_parquet(Path(smk.input[0]), Path(smk.output[0]))
+    frame, digest = dataset.csv_to_parquet(Path(smk.input[0]), Path(smk.output.parquet), smk.params.sha256)
+    write_json_atomic(
+        smk.output.info,
+        {"source": smk.params.source, "origin": smk.params.origin, "sha256": digest, "rows": int(len(frame)), "csv": str(smk.input[0])},
+    )
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -1,0 +1,83 @@
+"""The bundle's model card: data, labels, protocol, metrics per model, and its limits (Markdown)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workflow_scripts import models
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdown: str | None = None) -> str:
+    """The card from the manifest (without files), the test metrics and the outer summary."""
+    protocol = manifest["protocol"]
+    artist_disjoint = protocol.get("group_by") == "artist"
+    dataset = manifest["dataset"]
+    labels = manifest["labels"]
+    lines = [
+        "# Model card: genre-factor genre classifier",
+        "",
+        "Predicts a song's genre (one of: " + ", ".join(manifest["classes"]) + ") from its Spotify and YouTube statistics.",
+        f"Default model: **{manifest['default_model']}** (soft vote of {', '.join(manifest['ensemble'])}).",
+        "",
+        "## Data and labels",
+        "",
+        f"- Dataset: Kaggle 'Spotify and YouTube' ({dataset.get('source')}: {dataset.get('origin')}), "
+        f"SHA-256 `{dataset.get('sha256')}`; {metrics['n_train']} training and {metrics['n_test']} test songs after selection.",
+    ]
+    if labels.get("source") == "wikidata":
+        span = labels.get("queried") or {}
+        lines.append(
+            f"- Labels: each artist's Wikidata genres (P136) from {labels.get('endpoint')}, grouped into super-genres; "
+            f"cache entries queried {span.get('first', '?')} to {span.get('last', '?')} ({span.get('artists', 0)} artists)."
+        )
+    else:
+        lines.append(f"- Labels: the CSV {labels.get('csv')} (row id -> genre).")
+    lines += [
+        "",
+        "## Protocol",
+        "",
+        f"- Split: {'artist-disjoint (every artist wholly in training or test)' if artist_disjoint else 'by song (the study)'}, "
+        f"test share {protocol.get('test_size')}, {protocol.get('n_folds')} CV folds, seed {protocol.get('seed')}.",
+        f"- Network: combination `{manifest['network']['combo']}` {manifest['network']['params']}; "
+        f"chosen because: {manifest['network'].get('reason', '')}",
+        f"- Features ({len(manifest['feature_names'])}): {', '.join(manifest['feature_names'][:25])}"
+        + (" ..." if len(manifest["feature_names"]) > 25 else ""),
+        f"- Required input columns: {', '.join(manifest['required_columns'])}.",
+        "",
+        "## Test metrics (held-out test set)",
+        "",
+        "| model | what | accuracy | macro AUC-PR | micro AUC-PR |",
+        "|---|---|---|---|---|",
+    ]
+    for model in models.REGISTRY:
+        result = metrics["models"].get(model.name)
+        if result:
+            lines.append(
+                f"| {model.name} | {model.title} | {_pct(result['accuracy'])} | {result['auc_pr_macro']:.3f} | {result['auc_pr_micro']:.3f} |"
+            )
+    if outer_markdown:
+        lines += ["", "## Outer folds (every model on each outer fold, mean ± std over folds × seeds)", "", outer_markdown.strip()]
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        "- **Labels are per artist**, not per song: every song of an artist carries the artist's super-genre. A song that "
+        "departs from its artist's usual genre is labelled (and scored) as the artist's.",
+        "- **Accuracy on artists it has seen is not accuracy on new artists.** "
+        + (
+            "These figures are on artists no model saw in training, which is what to expect for new artists."
+            if artist_disjoint
+            else "These figures come from a split by song: most test songs' artists are also in training, so they overstate "
+            "accuracy on new artists (the artist-lookup row shows how far identity alone goes). For new artists, use the "
+            "artist-disjoint figures (configs/artist_disjoint.yaml)."
+        ),
+        "- Several songs of one artist: `--pool-by-artist` averages their probabilities, a fairer prediction for each of them.",
+        "- Trained on the songs of the Kaggle dataset (popular tracks, 2023); other catalogues may differ.",
+        "",
+    ]
+    return "\n".join(lines)

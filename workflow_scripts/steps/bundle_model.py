@@ -1,0 +1,59 @@
+"""Rule bundle_model: the fitted preprocessing, every model, the manifest and the model card."""
+
+import json
+from pathlib import Path
+
+from workflow_scripts.step import run_step
+
+
+def wikidata_span(artists, cache_dir: str, endpoint: str) -> dict:
+    """First and last ``queried_at`` of the cache entries the labels came from."""
+    from workflow_scripts import wikidata
+
+    cache = wikidata.ArtistCache(cache_dir, endpoint)
+    stamps = sorted(str(e["queried_at"]) for e in (cache.get(a) for a in sorted(set(artists))) if e and e.get("queried_at"))
+    return {"first": stamps[0] if stamps else None, "last": stamps[-1] if stamps else None, "artists": len(stamps)}
+
+
+def main(smk) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from workflow_scripts import baselines, bundle, features, model_card, models
+
+    p = smk.params
+    songs = pd.read_parquet(smk.input.songs)
+    split = pd.read_parquet(smk.input.split)
+    fitted = features.fit_final(songs, split, p.features, p.seed)
+    arrays = features.load_arrays(smk.input.arrays)
+    artists = songs.set_index("row")["Artist"]
+    y_train = np.concatenate([arrays["y_fit"], arrays["y_es"]])
+    lookup = baselines.ArtistLookup().fit(artists.loc[np.concatenate([arrays["row_fit"], arrays["row_es"]])], y_train, len(fitted.classes))
+    estimators = {name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)}
+    metrics = json.loads(Path(smk.input.metrics).read_text())
+    selection = json.loads(Path(smk.input.selection).read_text())
+    dataset_info = json.loads(Path(smk.input.dataset).read_text())
+    labels = dict(p.labels)
+    if labels.get("source") == "wikidata":
+        labels["queried"] = wikidata_span(songs["Artist"].astype(str), labels["cache_dir"], labels["endpoint"])
+    outer = Path(smk.input.outer[0]).read_text() if smk.input.outer else None
+    manifest = {
+        "classes": fitted.classes,
+        "feature_names": [str(n) for n in arrays["feature_names"]],
+        "required_columns": list(dict.fromkeys(["Artist", *features.required_columns(p.features)])),
+        "features": dict(p.features),
+        "models": [m.name for m in models.REGISTRY if m.in_bundle],
+        "default_model": models.DEFAULT_MODEL,
+        "ensemble": list(p.ensemble),
+        "network": {"combo": selection["combo"], "params": selection["params"], "reason": selection.get("reason", "")},
+        "protocol": dict(p.split),
+        "dataset": dataset_info,
+        "labels": {k: v for k, v in labels.items() if k in ("source", "endpoint", "csv", "queried")},
+        "config_sha256": p.config_digest,
+        "test_metrics": {n: {k: r[k] for k in ("accuracy", "auc_pr_macro", "auc_pr_micro")} for n, r in metrics["models"].items()},
+    }
+    card = model_card.render(manifest, metrics, outer)
+    bundle.write(Path(smk.output.manifest).parent, fitted, smk.input.network, estimators, lookup, manifest, card)
+
+
+run_step(main, snakemake)  # noqa: F821
