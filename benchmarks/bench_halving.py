@@ -62,7 +62,7 @@ BENCH_GRID = {
     "reduce_lr_patience": [5, 7],
     "reduce_lr_min_lr": [1.0e-7, 1.0e-5],
 }
-DEFAULT_PROBES = "epochs:0.1,epochs:0.037,rows:0.111,rows:0.333,folds:0.333"
+DEFAULT_PROBES = "epochs:0.037,epochs:0.1,rows:0.111,folds:0.333"
 
 
 def prepare_data(workdir: Path) -> Path:
@@ -81,7 +81,9 @@ def prepare_data(workdir: Path) -> Path:
 SNAKEMAKE = [common.PYTHON, "-m", "snakemake", "--snakefile", str(common.REPO / "Snakefile")]
 
 
-def run_search(workdir: Path, data: Path, name: str, search: dict[str, Any], target: str, cores: int, jobs: str) -> dict[str, Any]:
+def run_search(
+    workdir: Path, data: Path, name: str, search: dict[str, Any], target: str, cores: int, jobs: str, grid: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One search in a fresh workdir (the data results copied, times kept): wall and CPU."""
     record_path = workdir / name / "measured.json"
     if record_path.exists():
@@ -95,7 +97,7 @@ def run_search(workdir: Path, data: Path, name: str, search: dict[str, Any], tar
     config = {
         "results_dir": "results",
         **common.STUDY_DATA,
-        "grid": BENCH_GRID,
+        "grid": grid or BENCH_GRID,
         "search": {"jobs": jobs, **search},
     }
     configfile = common.write_yaml(run / "config.yaml", config)
@@ -139,7 +141,8 @@ def job_cpu(folder: Path) -> dict[str, Any]:
         with open(path) as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         parts = path.relative_to(folder).parts
-        key = parts[1] if parts[0] == "halving" and parts[1].startswith("round") and len(parts) > 2 else "full"
+        # halving/round<i>/...: a round's training jobs; halving/round<i>.tsv: its checkpoint
+        key = "full" if parts[0] != "halving" else parts[1] if len(parts) > 2 else "checkpoints"
         entry = out.setdefault(key, {"jobs": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0})
         entry["jobs"] += 1
         entry["cpu_seconds"] += float(row["cpu_time"])
@@ -175,7 +178,8 @@ def probe_quality(workdir: Path, name: str, grid_cv: Any, factor: float) -> dict
     }
 
 
-def sklearn_search(workdir: Path, arrays: Path, min_epochs: int, factor: float) -> dict[str, Any]:
+def sklearn_search(workdir: Path, arrays: Path, grid: dict[str, Any], min_epochs: int, factor: float) -> dict[str, Any]:
+    """HalvingGridSearchCV (halving_sklearn.py in .venv-bench) over ``grid``'s combinations."""
     record_path = workdir / "sklearn" / "measured.json"
     if record_path.exists():
         return json.loads(record_path.read_text())
@@ -183,7 +187,7 @@ def sklearn_search(workdir: Path, arrays: Path, min_epochs: int, factor: float) 
     if not python.exists():
         return {"skipped": f"{python} missing (see benchmarks/README.md)"}
     record_path.parent.mkdir(parents=True, exist_ok=True)
-    combos = grid_lib.expand(BENCH_GRID)
+    combos = grid_lib.expand(grid)
     request = {"arrays": str(arrays), "combos": combos, "min_epochs": min_epochs, "max_epochs": 200, "factor": factor, "seed": 42}
     (record_path.parent / "request.json").write_text(json.dumps(request))
     start = time.perf_counter()
@@ -217,10 +221,15 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(args.workdir)
     data = prepare_data(workdir)
-    if args.only:
-        resource, share = args.only.split(":")
+    if args.only:  # "resource:min_budget" (a whole search) or "probe:resource:min_budget" (round 0)
+        *probe, resource, share = args.only.split(":")
         halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-        print(run_search(workdir, data, f"halving-{resource}-{share}", halving, "results/hpo/selection.json", args.cores, args.jobs))
+        name, target = (
+            (f"probe-{resource}-{share}", "results/hpo/halving/round0.json")
+            if probe
+            else (f"halving-{resource}-{share}", "results/hpo/selection.json")
+        )
+        print(run_search(workdir, data, name, halving, target, args.cores, args.jobs))
         return
     arrays = data / "results" / "features" / "arrays.npz"
     n_combos = len(grid_lib.expand(BENCH_GRID))
@@ -239,16 +248,28 @@ def main() -> None:
     print(f"grid: {n_combos} combinations, {grid['cpu_seconds']:.0f} CPU s, {grid['wall_seconds']:.0f} s wall", flush=True)
 
     payload["probes"] = {}
+    grid_jobs_cpu = grid["jobs"]["full"]["cpu_seconds"]
     for probe in filter(None, args.probes.split(",")):
         resource, share = probe.split(":")
         name = f"probe-{resource}-{share}"
-        halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-        record = run_search(workdir, data, name, halving, "results/hpo/halving/round0.json", args.cores, args.jobs)
+        if (workdir / f"halving-{resource}-{share}" / "measured.json").exists():  # round 0 of a whole search
+            name = f"halving-{resource}-{share}"
+            record = json.loads((workdir / name / "measured.json").read_text())
+        else:
+            halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
+            record = run_search(workdir, data, name, halving, "results/hpo/halving/round0.json", args.cores, args.jobs)
         quality = probe_quality(workdir, name, grid_cv, args.factor)
-        payload["probes"][probe] = {**record, **quality, "cpu_share_of_grid": record["cpu_seconds"] / grid["cpu_seconds"]}
+        round0_cpu = record["jobs"]["round0"]["cpu_seconds"]
+        payload["probes"][probe] = {
+            "run": name,
+            "round0_jobs": record["jobs"]["round0"],
+            **quality,
+            "round0_jobs_cpu_share_of_grid_jobs": round0_cpu / grid_jobs_cpu,
+        }
         print(
             f"round 0 {probe}: budget {quality['budget']:.3g}, spearman {quality['spearman']:.3f}, "
-            f"best survivor rank {quality['best_full_rank_among_survivors']}, CPU {record['cpu_seconds'] / grid['cpu_seconds']:.1%} of the grid",
+            f"best survivor's full rank {quality['best_full_rank_among_survivors']}, grid best survives {quality['grid_best_survives']}, "
+            f"jobs' CPU {round0_cpu / grid_jobs_cpu:.1%} of the grid's jobs",
             flush=True,
         )
 
@@ -279,20 +300,44 @@ def main() -> None:
         )
 
     if args.sklearn:
-        first = halving_lib.plan(n_combos, args.factor, 0.037, "epochs", 200, 3)[0].budget
-        result = sklearn_search(workdir, arrays, int(first), args.factor)
-        if "chosen" in result:
-            chosen_id = grid_lib.combo_id(result["chosen"])
-            full = grid_cv.set_index("combo")["mean_val_accuracy"].get(chosen_id)
-            result["chosen_combo"] = chosen_id
-            result["chosen_score_in_grid_run"] = None if full is None else float(full)
-            result["cpu_share_of_grid"] = result["cpu_seconds"] / grid["cpu_seconds"]
-        payload["sklearn"] = result
-        print("sklearn:", {k: v for k, v in result.items() if k not in ("rounds",)}, flush=True)
+        payload["sklearn"] = compare_sklearn(workdir, data, arrays, args)
+        print("sklearn:", json.dumps(payload["sklearn"], indent=1), flush=True)
 
     payload["projection"] = project(payload)
     print(json.dumps(payload["projection"], indent=2))
     print("wrote", common.save(args.out, payload))
+
+
+# HalvingGridSearchCV with scikeras trains every fit with plain Keras (no shared epochs, a
+# model built per fit): on this shared machine the 192 candidates would take hours, so both
+# halving searches are compared on one family of the benchmark grid (16 candidates).
+SKLEARN_GRID = {**BENCH_GRID, "num_hidden_layers": [3], "activation": ["LeakyReLU"], "batch_size": [512]}
+SKLEARN_MIN_BUDGET = 0.111  # 16 candidates, factor 3: three rounds, 22 -> 67 -> 200 epochs
+
+
+def compare_sklearn(workdir: Path, data: Path, arrays: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Ours (the workflow, search.jobs as set) and HalvingGridSearchCV on SKLEARN_GRID, both
+    with resource epochs from the same smallest budget, factor and folds."""
+    combos = grid_lib.expand(SKLEARN_GRID)
+    rounds = halving_lib.plan(len(combos), args.factor, SKLEARN_MIN_BUDGET, "epochs", 200, 3)
+    halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": "epochs", "min_budget": SKLEARN_MIN_BUDGET}}
+    ours = run_search(workdir, data, "sklearn-ours", halving, "results/hpo/selection.json", args.cores, args.jobs, SKLEARN_GRID)
+    ours_choice = json.loads((workdir / "sklearn-ours" / "results" / "hpo" / "selection.json").read_text())
+    theirs = sklearn_search(workdir, arrays, SKLEARN_GRID, int(rounds[0].budget), args.factor)
+    out: dict[str, Any] = {
+        "grid": SKLEARN_GRID,
+        "candidates": len(combos),
+        "rounds": [{"budget": r.budget, "candidates": r.n_candidates} for r in rounds],
+        "ours": {**ours, "chosen": ours_choice["combo"], "mean_val_accuracy": ours_choice["mean_val_accuracy"]},
+        "sklearn": theirs,
+    }
+    if "chosen" in theirs:
+        chosen = grid_lib.combo_id(theirs["chosen"])
+        full = cv_table(workdir / "grid").set_index("combo")["mean_val_accuracy"]
+        out["sklearn"]["chosen_combo"] = chosen
+        out["sklearn"]["chosen_score_in_our_grid_run"] = float(full[chosen]) if chosen in full.index else None
+        out["cpu_ratio_sklearn_to_ours"] = theirs["cpu_seconds"] / ours["cpu_seconds"]
+    return out
 
 
 def project(payload: dict[str, Any]) -> dict[str, Any]:
