@@ -140,6 +140,7 @@ checkpoint halving_round:
         f"{LOGS}/hpo/halving/round{{round}}.log",
     benchmark:
         f"{BENCH}/hpo/halving/round{{round}}.tsv"
+    localrule: True
     conda:
         "../envs/data.yaml"
     resources:

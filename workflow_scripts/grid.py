@@ -22,7 +22,6 @@ HYPERPARAMETERS = (
     "reduce_lr_min_lr",
     "reduce_lr_patience",
 )
-MAX_UNITS = 4
 # Settings that act only between epochs (Keras callbacks): combinations that differ only in
 # these train identically until their callbacks first disagree.
 CALLBACK_HYPERPARAMETERS = ("early_stopping_patience", "reduce_lr_factor", "reduce_lr_min_lr", "reduce_lr_patience")

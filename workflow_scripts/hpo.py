@@ -53,7 +53,7 @@ def train_combinations(
     ``fit_seconds`` are then the shared time divided among them.
     """
     from workflow_scripts.halving import apply_budget
-    from workflow_scripts.model import Trainer, sharing_key
+    from workflow_scripts.model import Trainer, architecture, sharing_key
 
     arrays, max_epochs = apply_budget(arrays, int(training["max_epochs"]), budget, seed)
     n_classes = len(arrays["classes"])
@@ -67,8 +67,8 @@ def train_combinations(
     if budget:
         for result in results:
             result["budget"] = dict(budget)
-    for key, members in groups.items():
-        trainer_key = (key[:-1], n_features, n_classes, learning_rate)
+    for members in groups.values():
+        trainer_key = (architecture(combos[members[0]]), n_features, n_classes, learning_rate)
         if trainer_key not in trainers:
             trainers[trainer_key] = Trainer(combos[members[0]], n_features, n_classes, learning_rate)
         trainer = trainers[trainer_key]
