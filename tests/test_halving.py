@@ -81,6 +81,9 @@ def _config(workdir: Path, **changes) -> dict:
 
 
 TARGETS = ("results/hpo/selection.json", "results/hpo/halving_rounds.png")
+# The workflow runs here train 12, 3 and 2 small networks (a few seconds each on a free core);
+# the bound leaves room for a busy machine.
+TIMEOUT = 2400
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,7 @@ def halved(tmp_path_factory: pytest.TempPathFactory) -> dict:
     workdir = tmp_path_factory.mktemp("halving")
     config = _config(workdir, search=HALVING)
     configfile = write_config(workdir / "config.yaml", config)
-    run_workflow(workdir, configfile, *TARGETS)
+    run_workflow(workdir, configfile, *TARGETS, timeout=TIMEOUT)
     return {"workdir": workdir, "config": config, "configfile": configfile}
 
 
@@ -141,7 +144,7 @@ def test_last_round_is_the_grids_own_run_and_the_grid_reuses_it(halved: dict, tm
     shutil.copytree(runs, kept)
     for combo in survivors:
         (runs / f"{combo}.json").unlink()
-    run_workflow(workdir, gridfile, *(f"results/hpo/runs/{combo}.json" for combo in survivors))
+    run_workflow(workdir, gridfile, *(f"results/hpo/runs/{combo}.json" for combo in survivors), timeout=TIMEOUT)
     for combo in survivors:
         halved_run = json.loads((kept / f"{combo}.json").read_text())
         grid_run = json.loads((runs / f"{combo}.json").read_text())
@@ -161,7 +164,7 @@ def test_rerun_after_an_interrupted_round_trains_only_what_is_missing(halved: di
     before = {p: p.stat().st_mtime_ns for p in [*round0, *final] if p.exists()}
     jobs = planned_jobs(run_workflow(workdir, halved["configfile"], "--dry-run", *TARGETS))
     assert jobs["hpo_round_combination"] == 1 and jobs["halving_round"] == 1
-    run_workflow(workdir, halved["configfile"], *TARGETS)
+    run_workflow(workdir, halved["configfile"], *TARGETS, timeout=TIMEOUT)
     assert lost.exists() and lost_final.exists()
     assert all(p.stat().st_mtime_ns == mtime for p, mtime in before.items())  # nothing else retrained
     assert "Nothing to be done" in (lambda r: r.stdout + r.stderr)(run_workflow(workdir, halved["configfile"], "--dry-run", *TARGETS))
