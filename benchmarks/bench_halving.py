@@ -62,6 +62,13 @@ BENCH_GRID = {
     "reduce_lr_patience": [5, 7],
     "reduce_lr_min_lr": [1.0e-7, 1.0e-5],
 }
+CACHED_ONLY = False  # --cached-only: report the searches already measured, start none
+
+
+class Missing(Exception):
+    """A search not measured yet (with --cached-only)."""
+
+
 DEFAULT_PROBES = "epochs:0.037,epochs:0.1,rows:0.111,folds:0.333"
 
 
@@ -88,6 +95,8 @@ def run_search(
     record_path = workdir / name / "measured.json"
     if record_path.exists():
         return json.loads(record_path.read_text())
+    if CACHED_ONLY:
+        raise Missing(name)
     run = workdir / name
     shutil.rmtree(run, ignore_errors=True)
     (run / "results").mkdir(parents=True)
@@ -183,6 +192,8 @@ def sklearn_search(workdir: Path, arrays: Path, grid: dict[str, Any], min_epochs
     record_path = workdir / "sklearn" / "measured.json"
     if record_path.exists():
         return json.loads(record_path.read_text())
+    if CACHED_ONLY:
+        raise Missing("sklearn")
     python = common.REPO / ".venv-bench" / "bin" / "python"
     if not python.exists():
         return {"skipped": f"{python} missing (see benchmarks/README.md)"}
@@ -217,9 +228,12 @@ def main() -> None:
     parser.add_argument("--halving", default="epochs:0.037", help="whole halving searches, resource:min_budget, comma-separated")
     parser.add_argument("--sklearn", type=int, default=1, help="1: HalvingGridSearchCV with scikeras (.venv-bench)")
     parser.add_argument("--out", default="halving.json")
+    parser.add_argument("--cached-only", action="store_true", help="report what the workdir holds; run no search")
     parser.add_argument("--only", default="", help="run one halving search (resource:min_budget) and stop; for running searches at once")
     args = parser.parse_args()
     workdir = Path(args.workdir)
+    global CACHED_ONLY
+    CACHED_ONLY = args.cached_only
     data = prepare_data(workdir)
     if args.only:  # "resource:min_budget" (a whole search) or "probe:resource:min_budget" (round 0)
         *probe, resource, share = args.only.split(":")
@@ -257,7 +271,11 @@ def main() -> None:
             record = json.loads((workdir / name / "measured.json").read_text())
         else:
             halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-            record = run_search(workdir, data, name, halving, "results/hpo/halving/round0.json", args.cores, args.jobs)
+            try:
+                record = run_search(workdir, data, name, halving, "results/hpo/halving/round0.json", args.cores, args.jobs)
+            except Missing:
+                print(f"round 0 {probe}: not measured yet", flush=True)
+                continue
         quality = probe_quality(workdir, name, grid_cv, args.factor)
         round0_cpu = record["jobs"]["round0"]["cpu_seconds"]
         payload["probes"][probe] = {
@@ -278,7 +296,11 @@ def main() -> None:
         resource, share = spec.split(":")
         name = f"halving-{resource}-{share}"
         halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-        record = run_search(workdir, data, name, halving, "results/hpo/selection.json", args.cores, args.jobs)
+        try:
+            record = run_search(workdir, data, name, halving, "results/hpo/selection.json", args.cores, args.jobs)
+        except Missing:
+            print(f"halving {spec}: not measured yet", flush=True)
+            continue
         chosen = json.loads((workdir / name / "results" / "hpo" / "selection.json").read_text())
         rounds = halving_lib.plan(n_combos, args.factor, float(share), resource, 200, 3)
         same_run = grid_cv.set_index("combo")["mean_val_accuracy"].get(chosen["combo"])
@@ -300,7 +322,10 @@ def main() -> None:
         )
 
     if args.sklearn:
-        payload["sklearn"] = compare_sklearn(workdir, data, arrays, args)
+        try:
+            payload["sklearn"] = compare_sklearn(workdir, data, arrays, args)
+        except Missing as missing:
+            payload["sklearn"] = {"not measured": str(missing)}
         print("sklearn:", json.dumps(payload["sklearn"], indent=1), flush=True)
 
     payload["projection"] = project(payload)
