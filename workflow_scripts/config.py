@@ -85,7 +85,7 @@ def _check_halving(config: Mapping[str, Any]) -> None:
     if min_budget > 1:
         raise UserError(
             f"search.halving.min_budget is {min_budget}, larger than the full budget (1 = all {resource}).",
-            "set search.halving.min_budget to a share of the full budget between 0 and 1 (default 0.1).",
+            "set search.halving.min_budget to a share of the full budget between 0 and 1 (default 0.037).",
         )
     rounds = halving.plan(
         len(grid.expand(config["grid"])), factor, min_budget, resource, config["training"]["max_epochs"], config["split"]["n_folds"]
