@@ -1,3 +1,4 @@
+import json
 import os
 import sys
 
@@ -15,6 +16,7 @@ os.environ.update(
 
 from workflow_scripts import config as config_checks  # noqa: E402
 from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts import halving as halving_lib  # noqa: E402
 from workflow_scripts import models as models_lib  # noqa: E402
 from workflow_scripts import split as split_lib  # noqa: E402
 from workflow_scripts.errors import UserError  # noqa: E402
@@ -45,6 +47,20 @@ COMBOS = grid_lib.expand(config["grid"])
 SEARCH_JOBS = config["search"]["jobs"]
 # The combinations each grid job of rule hpo_family trains together (search.jobs).
 FAMILIES = {} if SEARCH_JOBS == "combination" else grid_lib.families(COMBOS, SEARCH_JOBS)
+# The rounds of successive halving (search.strategy: halving); none for the grid.
+_HALVING = config["search"]["halving"]
+ROUNDS = (
+    halving_lib.plan(
+        len(COMBOS),
+        _HALVING["factor"],
+        _HALVING["min_budget"],
+        _HALVING["resource"],
+        config["training"]["max_epochs"],
+        config["split"]["n_folds"],
+    )
+    if config["search"]["strategy"] == "halving"
+    else []
+)
 
 
 wildcard_constraints:
@@ -52,6 +68,8 @@ wildcard_constraints:
     family="[0-9a-f]{12}",
     model="|".join(models_lib.ESTIMATORS),
     outer="[0-9]+",
+    round="[0-9]+",
+    members="[0-9a-f]{12}",
 
 
 def raw_csv():
@@ -68,16 +86,55 @@ def genre_source():
     return f"{RESULTS}/labels/artist_genres.csv"
 
 
-def hpo_run_files():
-    """The grid search's results: one file per combination, or per family (search.jobs)."""
+def hpo_run_files(wildcards=None):
+    """The grid search's results: one file per combination, or per family (search.jobs); with
+    successive halving, those of its last round."""
+    if ROUNDS:
+        return halving_run_files(ROUNDS[-1].index)
     if SEARCH_JOBS == "combination":
         return expand(f"{RESULTS}/hpo/runs/{{combo}}.json", combo=COMBOS)
     return expand(f"{RESULTS}/hpo/families/{{family}}.json", family=FAMILIES)
 
 
+def halving_summary(index):
+    """The summary (checkpoint halving_round) of round ``index``: its table and survivors."""
+    return f"{RESULTS}/hpo/halving/round{index}.json"
+
+
+def halving_candidates(index):
+    """The combinations round ``index`` trains: all of them, then the survivors of the round before."""
+    if index == 0:
+        return list(COMBOS)
+    with open(checkpoints.halving_round.get(round=str(index - 1)).output[0]) as handle:
+        return json.load(handle)["survivors"]
+
+
+def halving_run_files(index):
+    """The files of round ``index``'s jobs (packed as search.jobs packs the grid). The last
+    round's are the grid's own files; a family of which only some members survived is trained
+    as those members alone, unless the grid already trained the whole family."""
+    jobs = halving_lib.round_jobs(halving_candidates(index), FAMILIES or None)
+    final = ROUNDS[index].final
+    if SEARCH_JOBS == "combination":
+        where = f"{RESULTS}/hpo/runs" if final else f"{RESULTS}/hpo/halving/round{index}/runs"
+        return [f"{where}/{combo}.json" for combo in jobs]
+    files = []
+    for job, members in jobs.items():
+        grid_file = f"{RESULTS}/hpo/families/{job}.json"
+        if final and (len(members) == len(FAMILIES[job]) or os.path.exists(grid_file)):
+            files.append(grid_file)
+        else:
+            files.append(
+                f"{RESULTS}/hpo/halving/round{index}/families/{job}-{halving_lib.members_id(members)}.json"
+            )
+    return files
+
+
 def final_targets():
     """What `snakemake` builds by default: the test metrics, and the outer summary if asked."""
     targets = [f"{RESULTS}/evaluation/metrics.json", f"{RESULTS}/hpo/selection.json"]
+    if ROUNDS:
+        targets.append(f"{RESULTS}/hpo/halving_rounds.png")
     if config["evaluation"].get("outer_folds"):
         targets.append(f"{RESULTS}/evaluation/outer_summary.md")
     return targets + MODEL_TARGETS  # rules/predict.smk: the bundle, and predictions when asked

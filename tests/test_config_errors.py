@@ -39,6 +39,15 @@ def dry_run_error(tmp_path: Path, changes: dict) -> str:
             "pattern '(rock' is not a valid regular expression",
         ),
         ({"genres": {"keep": ["rock", "polka"]}, "labels": {"source": "csv", "csv": ""}}, "labels.source is 'csv' but labels.csv is empty"),
+        (
+            {"search": {"strategy": "halving"}, "grid": {k: v[:1] for k, v in default_config()["grid"].items()}},
+            "search.strategy is 'halving' but the grid has a single combination",
+        ),
+        ({"search": {"strategy": "halving", "halving": {"factor": 1}}}, "search.halving.factor is 1: a round must keep fewer"),
+        (
+            {"search": {"strategy": "halving", "halving": {"min_budget": 1.5}}},
+            "search.halving.min_budget is 1.5, larger than the full budget",
+        ),
     ],
 )
 def test_invalid_config_value(tmp_path: Path, changes: dict, expected: str) -> None:

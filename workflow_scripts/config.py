@@ -59,3 +59,39 @@ def check(config: Mapping[str, Any]) -> None:
         )
     if not config["features"]["numeric"] and not config["features"]["categorical"]:
         raise UserError("No features are configured.", "list columns in features.numeric or features.categorical.")
+    _check_halving(config)
+
+
+def _check_halving(config: Mapping[str, Any]) -> None:
+    """search.strategy: halving needs several combinations, a factor above 1 and a smallest
+    budget below the full one that leaves at least two rounds."""
+    search = config.get("search", {})
+    if search.get("strategy") != "halving":
+        return
+    from workflow_scripts import grid, halving
+
+    settings = search["halving"]
+    factor, min_budget, resource = settings["factor"], settings["min_budget"], settings["resource"]
+    if grid.count_combinations(config["grid"]) < 2:
+        raise UserError(
+            "search.strategy is 'halving' but the grid has a single combination: there is nothing to halve.",
+            "list more values in grid, or set search.strategy: grid.",
+        )
+    if factor <= 1:
+        raise UserError(
+            f"search.halving.factor is {factor}: a round must keep fewer combinations than it trains.",
+            "set search.halving.factor above 1 (default 3: keep the best third).",
+        )
+    if min_budget > 1:
+        raise UserError(
+            f"search.halving.min_budget is {min_budget}, larger than the full budget (1 = all {resource}).",
+            "set search.halving.min_budget to a share of the full budget between 0 and 1 (default 0.037).",
+        )
+    rounds = halving.plan(
+        len(grid.expand(config["grid"])), factor, min_budget, resource, config["training"]["max_epochs"], config["split"]["n_folds"]
+    )
+    if len(rounds) < 2:
+        raise UserError(
+            f"search.halving leaves a single round (factor {factor}, min_budget {min_budget}, resource {resource}).",
+            "lower search.halving.min_budget or search.halving.factor, or set search.strategy: grid.",
+        )

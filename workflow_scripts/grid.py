@@ -6,32 +6,51 @@ import hashlib
 import itertools
 import json
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any
 
-HYPERPARAMETERS = (
-    "num_hidden_layers",
-    "units_1",
-    "units_2",
-    "units_3",
-    "units_4",
-    "dropout_rate",
-    "activation",
-    "batch_size",
-    "early_stopping_patience",
-    "reduce_lr_factor",
-    "reduce_lr_min_lr",
-    "reduce_lr_patience",
-)
-MAX_UNITS = 4
+
+class Role(Enum):
+    """What a hyperparameter changes in training, which decides what can be shared."""
+
+    ARCHITECTURE = "architecture"  # the network's graph: layers, widths, activation, dropout
+    BATCH = "batch"  # an input of the traced epoch: one graph serves every batch size
+    CALLBACK = "callback"  # acts only between epochs (Keras callbacks)
+
+
+# The grid's hyperparameters, in the config's order, and their roles: the one definition that
+# grid.py (job packing), model.py (the traced graph, shared epochs) and hpo.py rely on.
+ROLES: dict[str, Role] = {
+    "num_hidden_layers": Role.ARCHITECTURE,
+    "units_1": Role.ARCHITECTURE,
+    "units_2": Role.ARCHITECTURE,
+    "units_3": Role.ARCHITECTURE,
+    "units_4": Role.ARCHITECTURE,
+    "dropout_rate": Role.ARCHITECTURE,
+    "activation": Role.ARCHITECTURE,
+    "batch_size": Role.BATCH,
+    "early_stopping_patience": Role.CALLBACK,
+    "reduce_lr_factor": Role.CALLBACK,
+    "reduce_lr_min_lr": Role.CALLBACK,
+    "reduce_lr_patience": Role.CALLBACK,
+}
+HYPERPARAMETERS = tuple(ROLES)
+
+
+def with_role(*roles: Role) -> tuple[str, ...]:
+    """The hyperparameters of the given roles, in the config's order."""
+    return tuple(name for name, role in ROLES.items() if role in roles)
+
+
 # Settings that act only between epochs (Keras callbacks): combinations that differ only in
 # these train identically until their callbacks first disagree.
-CALLBACK_HYPERPARAMETERS = ("early_stopping_patience", "reduce_lr_factor", "reduce_lr_min_lr", "reduce_lr_patience")
+CALLBACK_HYPERPARAMETERS = with_role(Role.CALLBACK)
 # What the combinations of one job may differ in (config `search.jobs`): a "family" shares
 # its common epochs; an "architecture" (its families at every batch size) shares its traced
 # graph and its process.
 VARYING_IN_A_JOB = {
     "family": CALLBACK_HYPERPARAMETERS,
-    "architecture": (*CALLBACK_HYPERPARAMETERS, "batch_size"),
+    "architecture": with_role(Role.CALLBACK, Role.BATCH),
 }
 
 

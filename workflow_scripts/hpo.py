@@ -40,16 +40,22 @@ def train_combinations(
     training: Mapping[str, Any],
     seed: int,
     trainers: dict[Any, Any] | None = None,
+    budget: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """``train_combination`` for each of ``combos``, with the same results, in one process.
+
+    ``budget`` (a round of successive halving, ``halving.Round.budget_spec``) trains with fewer
+    epochs, folds or training rows; None is the full budget, the grid's own run.
 
     Combinations that differ only in their callbacks (early-stopping patience, learning-rate
     factor, patience, floor) compute identical epochs until their callbacks disagree; they are
     trained together up to there (``model.Trainer.fit_variants``). Their ``seconds`` and
     ``fit_seconds`` are then the shared time divided among them.
     """
-    from workflow_scripts.model import Trainer, sharing_key
+    from workflow_scripts.halving import apply_budget
+    from workflow_scripts.model import Trainer, architecture, sharing_key
 
+    arrays, max_epochs = apply_budget(arrays, int(training["max_epochs"]), budget, seed)
     n_classes = len(arrays["classes"])
     n_features = int(arrays["X_fit_0"].shape[1])
     learning_rate = float(training.get("learning_rate", 1e-3))
@@ -58,8 +64,11 @@ def train_combinations(
     for index, params in enumerate(combos):
         groups.setdefault(sharing_key(params), []).append(index)
     results: list[dict[str, Any]] = [{"params": dict(params), "folds": []} for params in combos]
-    for key, members in groups.items():
-        trainer_key = (key[:-1], n_features, n_classes, learning_rate)
+    if budget:
+        for result in results:
+            result["budget"] = dict(budget)
+    for members in groups.values():
+        trainer_key = (architecture(combos[members[0]]), n_features, n_classes, learning_rate)
         if trainer_key not in trainers:
             trainers[trainer_key] = Trainer(combos[members[0]], n_features, n_classes, learning_rate)
         trainer = trainers[trainer_key]
@@ -72,7 +81,7 @@ def train_combinations(
                 arrays[f"y_fit_{k}"],
                 arrays[f"X_es_{k}"],
                 arrays[f"y_es_{k}"],
-                int(training["max_epochs"]),
+                max_epochs,
                 seed + k,
                 _fold_scorer(arrays, k, scores),
             )

@@ -135,15 +135,13 @@ def callbacks(params: Mapping[str, Any]) -> list[Any]:
 
 
 def architecture(params: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What fixes the network's graph: layers, widths, activation, dropout (not the batch size
-    or the callbacks, which the traced epoch takes as inputs or leaves to Python)."""
-    depth = int(params["num_hidden_layers"]) + 1
-    return (
-        depth,
-        tuple(int(params[f"units_{k}"]) for k in range(1, depth + 1)),
-        str(params["activation"]),
-        float(params["dropout_rate"]),
-    )
+    """What fixes the network's graph (``grid.Role.ARCHITECTURE``): layers, widths, activation,
+    dropout, the unused widths left out (not the batch size or the callbacks, which the traced
+    epoch takes as inputs or leaves to Python)."""
+    from workflow_scripts.grid import Role, canonical, with_role
+
+    used = canonical({k: params[k] for k in with_role(Role.ARCHITECTURE) if k in params})
+    return tuple((name, used[name]) for name in with_role(Role.ARCHITECTURE) if name in used)
 
 
 class Trainer:
@@ -330,7 +328,9 @@ class Trainer:
 
 def sharing_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
     """Combinations with equal keys compute the same first epochs: all but their callbacks."""
-    return (*architecture(params), int(params["batch_size"]))
+    from workflow_scripts.grid import Role, with_role
+
+    return (architecture(params), *(params[name] for name in with_role(Role.BATCH)))
 
 
 class _CallbackModel:

@@ -7,8 +7,13 @@ TensorFlow is imported once, each architecture is traced once, and combinations 
 only in their callbacks share their common epochs (hpo.train_combinations). Each
 combination's run is the one hpo_combination writes, collected in one file. Each file
 records where its job's time went (``timing``).
+
+hpo_round_combination and hpo_round_family (``search.strategy: halving``) run the same way at
+a round's budget (``params.budget``); a family job of a later round trains only the members
+that survived the round before (``input.survivors``, that round's summary).
 """
 
+import json
 import time
 
 START = time.perf_counter()
@@ -52,11 +57,16 @@ def main(smk) -> None:
         arrays = {key: data[key] for key in data.files}
     read, cpu_read = time.perf_counter() - started, time.process_time() - cpu_started
     family = getattr(smk.params, "family", None)
+    if family and getattr(smk.input, "survivors", None):
+        with open(smk.input.survivors) as handle:
+            alive = set(json.load(handle)["survivors"])
+        family = {combo: params for combo, params in family.items() if combo in alive}
     combos = list(family.values()) if family else [smk.params.hyperparameters]
     training = smk.params.training
     started, cpu_started = time.perf_counter(), time.process_time()
     trainers: dict = {}
-    results = hpo.train_combinations(arrays, combos, training, int(training.get("seed", 42)), trainers)
+    budget = getattr(smk.params, "budget", None)
+    results = hpo.train_combinations(arrays, combos, training, int(training.get("seed", 42)), trainers, budget)
     train, cpu_train = time.perf_counter() - started, time.process_time() - cpu_started
     # This process's time: before this script, imports, reading the arrays, training (all of
     # its combinations; per combination, the folds' seconds); wall and CPU seconds (on a busy
