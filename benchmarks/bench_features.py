@@ -12,7 +12,7 @@ configs/artist_disjoint.yaml), one BLAS thread as under Snakemake, interleaved:
 - new: the current code as the workflow runs it (Newton-CG): the arrays' largest difference
   to old, and the accuracy of the text models and of gradient boosting on old vs new arrays.
 
-    .venv/bin/python benchmarks/bench_features.py              # 1 run each (~8 min on 2 free cores)
+    .venv/bin/python benchmarks/bench_features.py              # 1 run each (~15 min on 2 free cores)
     .venv/bin/python benchmarks/bench_features.py --repeats 3
 Writes benchmarks/results/features.json.
 """
