@@ -1,15 +1,24 @@
-"""DAG size: how long `snakemake -n` takes on the default grid, and on a grid 4x as large.
+"""DAG size: how long `snakemake -n` takes on the default grid, on a grid 4x as large, and
+against bare Snakemake workflows with the same number of jobs.
 
 Goal (issue #5): the dry run of the default 8,192-combination config (6,144 grid jobs)
 completes in under 15 s; show how it grows with 4x the grid (dropout_rate and
 reduce_lr_factor get four values instead of two: 32,768 combinations, 24,576 networks).
+Goal (issue #14): the default's dry run takes at most 1.3 times a bare workflow with the same
+number of jobs. Two references, generated in the scratch directory, with the default DAG's
+shape (one rule of as many jobs as the grid, a chain of single jobs before it, one after):
+- "bare": rules with only input, output and `shell: "touch {output}"`: Snakemake's cost of
+  planning that many jobs;
+- "same directives": the same rules with what ours declare per job (log, benchmark, group,
+  conda, threads, resources, params with a per-job function, `script:`), and no parse-time
+  code of ours: what Snakemake itself charges for such jobs.
 
-Each run is a fresh `snakemake -n --quiet --cores 8` on the repository's Snakefile and
-config.yaml, in an empty scratch directory (nothing built yet: every job is planned), runs
-alternating between the two grids; medians of wall time and of the process's peak memory.
+Each run is a fresh `snakemake -n --quiet --cores 8` in an empty scratch directory (nothing
+built yet: every job is planned), runs alternating between the workflows; medians of wall
+time, of CPU time (user + sys: the machine is shared) and of the process's peak memory.
 The job counts come from one more run each with `--quiet rules` (it prints the job table).
 
-    .venv/bin/python benchmarks/bench_dag.py             # 3 runs each (~1.5 min)
+    .venv/bin/python benchmarks/bench_dag.py             # 3 runs each (~3 min on free cores)
     .venv/bin/python benchmarks/bench_dag.py --quick     # 1 run each
 Writes benchmarks/results/dag.json.
 """
@@ -35,11 +44,95 @@ MEASURE = (
     "import json, resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
     "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "print(json.dumps({'seconds': time.perf_counter() - start, 'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'seconds': time.perf_counter() - start, 'cpu_seconds': usage.ru_utime + usage.ru_stime, 'peak_mb': usage.ru_maxrss / 1024,"
     " 'returncode': result.returncode, 'output': result.stdout[-4000:] + result.stderr[-4000:]}))\n"
 )
 
 FOUR_X = {"dropout_rate": [0.2, 0.3, 0.4, 0.5], "reduce_lr_factor": [0.1, 0.2, 0.5, 0.8]}
+
+# The reference workflows: {grid} jobs of rule `grid`, after a chain of {chain} single jobs,
+# then `aggregate` and `all`. {directives} is empty (bare) or what our grid rule declares.
+REFERENCE = """\
+rule all:
+    input:
+        "aggregate.txt",
+
+
+rule aggregate:
+    input:
+        expand("grid/{{i}}.txt", i=range({grid})),
+    output:
+        "aggregate.txt",
+{directives_aggregate}
+
+
+rule grid:
+    input:
+        "chain/{last}.txt",
+    output:
+        "grid/{{i}}.txt",
+{directives_grid}
+
+
+rule chain:
+    input:
+        lambda wildcards: [] if int(wildcards.k) == 0 else f"chain/{{int(wildcards.k) - 1}}.txt",
+    output:
+        "chain/{{k}}.txt",
+{directives_chain}
+"""
+BARE = '    shell:\n        "touch {output}"'
+SAME_DIRECTIVES = """\
+    log:
+        "logs/{name}{wildcard}.log",
+    benchmark:
+        "benchmarks/{name}{wildcard}.tsv"
+{group}    conda:
+        "env.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    params:
+        values=lambda wildcards: PARAMS[{key}],
+        settings=SETTINGS,
+    script:
+        "step.py"
+"""
+SAME_DIRECTIVES_HEAD = """\
+PARAMS = {{i: {{"units_1": 64, "units_2": 128, "dropout_rate": 0.3, "activation": "relu"}} for i in range({n})}}
+SETTINGS = {{"max_epochs": 200, "learning_rate": 0.001, "seed": 42, "threads": 1}}
+
+
+"""
+
+
+def write_reference(root: Path, kind: str, grid_jobs: int, total_jobs: int) -> Path:
+    """A Snakefile of ``total_jobs`` jobs, ``grid_jobs`` of them from one rule."""
+    chain = total_jobs - grid_jobs - 2
+    directory = root / f"reference-{kind}"
+    directory.mkdir()
+    if kind == "bare":
+        head, parts = "", dict.fromkeys(("aggregate", "grid", "chain"), BARE)
+    else:
+        (directory / "env.yaml").write_text("channels: [conda-forge]\ndependencies: [python]\n")
+        (directory / "step.py").write_text("open(snakemake.output[0], 'w').close()\n")
+        head = SAME_DIRECTIVES_HEAD.format(n=max(grid_jobs, chain))
+        parts = {
+            "aggregate": SAME_DIRECTIVES.format(name="aggregate", wildcard="", group="", key=0),
+            "grid": SAME_DIRECTIVES.format(name="grid/", wildcard="{i}", group='    group:\n        "grid"\n', key="int(wildcards.i)"),
+            "chain": SAME_DIRECTIVES.format(name="chain/", wildcard="{k}", group="", key="int(wildcards.k)"),
+        }
+    text = head + REFERENCE.format(
+        grid=grid_jobs,
+        last=chain - 1,
+        directives_aggregate=parts["aggregate"],
+        directives_grid=parts["grid"],
+        directives_chain=parts["chain"],
+    )
+    (directory / "Snakefile").write_text(text)
+    return directory / "Snakefile"
 
 
 def planned(output: str) -> dict[str, int]:
@@ -56,8 +149,9 @@ def planned(output: str) -> dict[str, int]:
     return counts
 
 
-def dry_run(workdir: Path, configfile: Path | None, quiet: tuple[str, ...] = ()) -> dict[str, Any]:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(common.REPO / "Snakefile"), "--directory", str(workdir)]
+def dry_run(workdir: Path, configfile: Path | None, quiet: tuple[str, ...] = (), snakefile: Path | None = None) -> dict[str, Any]:
+    snakefile = snakefile or common.REPO / "Snakefile"
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--directory", str(workdir)]
     if configfile:
         command += ["--configfile", str(configfile)]
     command += ["--cores", "8", "-n", "--quiet", *quiet]
@@ -67,6 +161,19 @@ def dry_run(workdir: Path, configfile: Path | None, quiet: tuple[str, ...] = ())
         raise SystemExit(f"snakemake -n failed:\n{result['output']}")
     result["jobs"] = planned(result.pop("output"))
     return result
+
+
+REFERENCES = ("bare", "same directives")
+
+
+def timing(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "seconds_median": common.median(r["seconds"] for r in runs),
+        "seconds": [r["seconds"] for r in runs],
+        "cpu_seconds_median": common.median(r["cpu_seconds"] for r in runs),
+        "cpu_seconds": [r["cpu_seconds"] for r in runs],
+        "peak_mb_median": common.median(r["peak_mb"] for r in runs),
+    }
 
 
 def main() -> None:
@@ -79,7 +186,7 @@ def main() -> None:
 
     default = yaml.safe_load((common.REPO / "config.yaml").read_text())
     grids = {"default": default["grid"], "4x": {**default["grid"], **FOUR_X}}
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in grids}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*grids, *REFERENCES]}
     with tempfile.TemporaryDirectory(prefix="genre-factor-dag-") as scratch:
         root = Path(scratch)
         configs = {"default": None, "4x": common.write_yaml(root / "4x.yaml", {"grid": grids["4x"]})}
@@ -88,14 +195,23 @@ def main() -> None:
             workdir = root / f"{name}-count"
             workdir.mkdir()
             jobs[name] = dry_run(workdir, configs[name], ("rules",))["jobs"]
+        snakefiles = {
+            kind: write_reference(root, kind, jobs["default"]["hpo_combination"], jobs["default"]["total"]) for kind in REFERENCES
+        }
+        for kind, snakefile in snakefiles.items():
+            workdir = root / f"{kind}-count"
+            workdir.mkdir()
+            jobs[kind] = dry_run(workdir, None, ("rules",), snakefile)["jobs"]
+            if jobs[kind].get("total") != jobs["default"]["total"]:
+                raise SystemExit(f"reference {kind} plans {jobs[kind].get('total')} jobs, the default {jobs['default']['total']}")
         for repeat in range(repeats):
-            for name in grids:
+            for name in [*grids, *REFERENCES]:
                 workdir = root / f"{name}-{repeat}"
                 workdir.mkdir()
-                run = dry_run(workdir, configs[name])
+                run = dry_run(workdir, configs.get(name), snakefile=snakefiles.get(name))
                 runs[name].append(run)
                 print(
-                    f"{name:8s} run {repeat}: {run['seconds']:.1f} s, {run['peak_mb']:.0f} MB ({jobs[name].get('hpo_combination')} grid jobs)",
+                    f"{name:16s} run {repeat}: {run['seconds']:.1f} s wall, {run['cpu_seconds']:.1f} s CPU, {run['peak_mb']:.0f} MB",
                     flush=True,
                 )
 
@@ -106,11 +222,18 @@ def main() -> None:
             "networks": len(grid_lib.expand(grid)),
             "grid_jobs": jobs[name].get("hpo_combination"),
             "total_jobs": jobs[name].get("total"),
-            "seconds_median": common.median(r["seconds"] for r in runs[name]),
-            "seconds": [r["seconds"] for r in runs[name]],
-            "peak_mb_median": common.median(r["peak_mb"] for r in runs[name]),
+            **timing(runs[name]),
         }
-    d, q = summary["default"], summary["4x"]
+    references = {kind: {"total_jobs": jobs[kind].get("total"), **timing(runs[kind])} for kind in REFERENCES}
+    d = summary["default"]
+    ratios = {
+        kind: {
+            "wall": d["seconds_median"] / ref["seconds_median"],
+            "cpu": d["cpu_seconds_median"] / ref["cpu_seconds_median"],
+        }
+        for kind, ref in references.items()
+    }
+    q = summary["4x"]
     growth = {
         "jobs_ratio": q["grid_jobs"] / d["grid_jobs"],
         "seconds_ratio": q["seconds_median"] / d["seconds_median"],
@@ -118,15 +241,35 @@ def main() -> None:
         "mb_per_1000_extra_jobs": 1000 * (q["peak_mb_median"] - d["peak_mb_median"]) / (q["grid_jobs"] - d["grid_jobs"]),
     }
     print()
-    rows = [[n, s["combinations"], s["networks"], s["total_jobs"], s["seconds_median"], s["peak_mb_median"]] for n, s in summary.items()]
-    print(common.table(rows, ["grid", "combinations", "networks (jobs)", "DAG jobs", "dry run s (median)", "peak MB"]))
+    rows = [
+        [n, s["combinations"], s["networks"], s["total_jobs"], s["seconds_median"], s["cpu_seconds_median"], s["peak_mb_median"]]
+        for n, s in summary.items()
+    ]
+    rows += [
+        [f"reference: {k}", "-", "-", r["total_jobs"], r["seconds_median"], r["cpu_seconds_median"], r["peak_mb_median"]]
+        for k, r in references.items()
+    ]
+    print(
+        common.table(rows, ["workflow", "combinations", "networks (jobs)", "DAG jobs", "dry run s (median)", "CPU s (median)", "peak MB"])
+    )
+    for kind, ratio in ratios.items():
+        print(f"default / {kind}: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU (medians; goal <= 1.3 against bare)")
     print(
         f"\n4x grid: {growth['jobs_ratio']:.1f}x jobs -> {growth['seconds_ratio']:.1f}x time "
         f"({growth['ms_per_extra_job']:.2f} ms and {growth['mb_per_1000_extra_jobs']:.0f} MB per 1,000 extra jobs); "
         f"goal for the default: < 15 s, measured {d['seconds_median']:.1f} s"
     )
     path = common.save(
-        args.out, {"command": " ".join(sys.argv), "repeats": repeats, "grids": summary, "growth": growth, "four_x_changes": FOUR_X}
+        args.out,
+        {
+            "command": " ".join(sys.argv),
+            "repeats": repeats,
+            "grids": summary,
+            "growth": growth,
+            "four_x_changes": FOUR_X,
+            "references": references,
+            "default_over_reference": ratios,
+        },
     )
     print(f"wrote {path}")
 

@@ -43,3 +43,77 @@ def test_stacked_text_never_sees_labels_outside_training_rows() -> None:
     np.testing.assert_array_equal(first_other["test"], second_other["test"])
     assert first_train.shape == (60, 3) and first_other["test"].shape == (30, 3)
     assert (first_other["test"].argmax(axis=1) == y[test]).mean() > 0.9  # the words carry the genre
+
+
+def random_texts(n: int, seed: int = 0) -> list[str]:
+    """Documents of random words (and a few empty ones): terms first used in varied orders."""
+    rng = np.random.default_rng(seed)
+    words = [f"{a}{b}" for a in ["ka", "lo", "mi", "ra", "su", "te", "vo"] for b in ["n", "sh", "rk", "", "ll", "zé"]]
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 15))) for _ in range(n)]
+    texts[3] = ""
+    return texts
+
+
+def reference_stacked_text(songs_frame, y, train_idx, other_idx, blocks, seed):
+    """stacked_text as first written: cross_val_predict of text_model, then a refit."""
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+    texts = song_features.text_inputs(songs_frame)
+    groups = songs_frame["Artist"].astype(str).to_numpy()
+    train_parts, other_parts = [], {name: [] for name in other_idx}
+    inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    for block in blocks:
+        model = song_features.text_model(block)
+        column = texts[block]
+        oof = cross_val_predict(model, column.iloc[train_idx], y[train_idx], groups=groups[train_idx], cv=inner, method="predict_proba")
+        train_parts.append(2 * oof - 1)
+        model.fit(column.iloc[train_idx], y[train_idx])
+        for name, idx in other_idx.items():
+            other_parts[name].append(2 * model.predict_proba(column.iloc[idx]) - 1)
+    return np.hstack(train_parts), {name: np.hstack(parts) for name, parts in other_parts.items()}
+
+
+def assert_same_sparse(a, b) -> None:
+    """The same matrix to the last bit, stored in the same order (the order decides the sums)."""
+    assert a.shape == b.shape
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_counts_reproduce_tfidf_vectorizer_fits_on_any_rows() -> None:
+    from sklearn.base import clone
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = random_texts(120)
+    vectorizers = [
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=3, max_df=0.5, max_features=40, sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=300),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=0.05, max_df=0.4, smooth_idf=False),
+    ]
+    rng = np.random.default_rng(1)
+    rows = [np.arange(10, 100), rng.permutation(120)[:70], np.sort(rng.permutation(120)[:50])]
+    for vectorizer in vectorizers:
+        counts = song_features._Counts(vectorizer, texts)
+        for fit_rows in rows:
+            other = np.setdiff1d(np.arange(120), fit_rows)
+            expected = clone(vectorizer)
+            kept, tfidf, fitted = counts.fit(fit_rows)
+            assert_same_sparse(fitted, expected.fit_transform([texts[i] for i in fit_rows]))
+            assert_same_sparse(counts.transform(other, kept, tfidf), expected.transform([texts[i] for i in other]))
+            assert len(kept) == len(expected.vocabulary_)
+
+
+def test_stacked_text_is_bit_identical_to_cross_val_predict_and_refit() -> None:
+    data = songs(150)
+    data["Title"] = random_texts(150, seed=2)
+    data["Description"] = [f"{t} {d}" for t, d in zip(random_texts(150, seed=3), data["Description"].fillna(""), strict=True)]
+    y = pd.Categorical(data["genre"]).codes.astype(int)
+    train, others = np.arange(20, 150), {"val": np.arange(20), "test": np.arange(100, 110)}
+    blocks = ["song", "description", "channel"]
+    expected_train, expected_other = reference_stacked_text(data, y, train, others, blocks, 7)
+    got_train, got_other = song_features.stacked_text(data, y, train, others, blocks, 7)
+    np.testing.assert_array_equal(got_train, expected_train)
+    for name in others:
+        np.testing.assert_array_equal(got_other[name], expected_other[name])

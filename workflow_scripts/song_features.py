@@ -8,20 +8,28 @@ Channel block is left out by default: channel names are near-identities of artis
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 TEXT_COLUMNS = ("Title", "Track", "Album", "Description", "Channel", "Artist")
 TEXT_BLOCKS = ("song", "description", "channel")
 TEXT_C = {"song": 2.0, "description": 4.0, "channel": 1.0}
+# Newton-CG reaches the logistic regressions' optimum in 5-8 Newton steps where L-BFGS takes
+# 60-80 iterations over ~50k-100k TF-IDF columns: 2.5-4x less time (benchmarks/bench_features.py,
+# which also measures what it changes in the arrays and in accuracy).
+TEXT_SOLVER = "newton-cg"
 
 
 def _texts(df: pd.DataFrame) -> pd.DataFrame:
@@ -197,7 +205,128 @@ def text_model(block: str) -> Pipeline:
                 ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True)),
             ]
         )
-    return Pipeline([("vec", vectorizer), ("lr", LogisticRegression(C=TEXT_C[block], max_iter=2000, class_weight="balanced"))])
+    return Pipeline(
+        [("vec", vectorizer), ("lr", LogisticRegression(C=TEXT_C[block], solver=TEXT_SOLVER, max_iter=2000, class_weight="balanced"))]
+    )
+
+
+class _Counts:
+    """Token counts of every document under one TfidfVectorizer's analyzer, computed once, from
+    which that vectorizer's fit on any subset of rows is reproduced exactly: the same
+    vocabulary (min_df, max_df, max_features from those rows only), the same idf, the same
+    floats in the same stored order (so the logistic regression after it gives identical
+    results). Only rows the fit is given decide the features; others are looked up like
+    ``transform`` does."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, documents: Sequence[str]) -> None:
+        self.vectorizer = vectorizer
+        analyze = vectorizer.build_analyzer()
+        vocabulary: dict[str, int] = {}
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for document in documents:
+            counter: dict[int, int] = {}
+            for feature in analyze(document):
+                index = vocabulary.setdefault(feature, len(vocabulary))
+                counter[index] = counter.get(index, 0) + 1
+            indices.extend(counter)
+            values.extend(counter.values())
+            indptr.append(len(indices))
+        # Columns in scikit-learn's order (terms sorted); each row's entries stay in the order
+        # the document first uses them, which is what decides a fit's column order below.
+        alphabetical = np.empty(len(vocabulary), dtype=np.int64)
+        for rank, term in enumerate(sorted(vocabulary)):
+            alphabetical[vocabulary[term]] = rank
+        self.n_terms = len(vocabulary)
+        self.matrix = sp.csr_matrix(
+            (np.asarray(values, dtype=np.float64), alphabetical[np.asarray(indices, dtype=np.int64)], np.asarray(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, self.n_terms),
+        )
+
+    def _select(self, rows: np.ndarray, kept: np.ndarray, order_key: np.ndarray | None) -> sp.csr_matrix:
+        """Rows ``rows`` restricted to the columns ``kept`` (renumbered in that order), each
+        row's entries sorted by ``order_key`` of their column, or by column if None."""
+        X = self.matrix[rows][:, kept]  # keeps each row's entries in their order
+        if order_key is None:
+            X.sort_indices()
+            return X
+        rank = np.empty(len(kept), dtype=X.indices.dtype)
+        rank[np.argsort(order_key[kept])] = np.arange(len(kept))
+        by_rank = np.argsort(rank).astype(X.indices.dtype)
+        X.indices = rank[X.indices]
+        X.has_sorted_indices = False
+        X.sort_indices()
+        X.indices = by_rank[X.indices]
+        return X
+
+    def fit(self, rows: np.ndarray) -> tuple[np.ndarray, TfidfTransformer, sp.csr_matrix]:
+        """What ``vectorizer.fit_transform`` gives on the documents ``rows`` (in that order):
+        the kept columns, the fitted idf, and the training matrix."""
+        params = self.vectorizer.get_params()
+        X = self.matrix[rows]
+        n_doc = X.shape[0]
+        max_df, min_df, limit = params["max_df"], params["min_df"], params["max_features"]
+        high = max_df if isinstance(max_df, Integral) else max_df * n_doc
+        low = min_df if isinstance(min_df, Integral) else min_df * n_doc
+        if high < low:
+            raise ValueError("max_df corresponds to < documents than min_df")
+        dfs = np.bincount(X.indices, minlength=self.n_terms)
+        present = np.flatnonzero(dfs > 0)
+        mask = (dfs[present] <= high) & (dfs[present] >= low)
+        if limit is not None and mask.sum() > limit:
+            tfs = np.asarray(X.sum(axis=0)).ravel()[present]
+            top = (-tfs[mask]).argsort()[:limit]
+            new_mask = np.zeros(len(present), dtype=bool)
+            new_mask[np.where(mask)[0][top]] = True
+            mask = new_mask
+        kept = present[mask]
+        if len(kept) == 0:
+            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        # scikit-learn numbers the terms in the order the fit's documents first use them and
+        # sorts each row's entries by that number (then renames the columns alphabetically).
+        first_use = np.full(self.n_terms, X.nnz, dtype=np.int64)
+        np.minimum.at(first_use, X.indices, np.arange(X.nnz, dtype=np.int64))
+        counts = self._select(rows, kept, first_use)
+        tfidf = TfidfTransformer(
+            norm=params["norm"], use_idf=params["use_idf"], smooth_idf=params["smooth_idf"], sublinear_tf=params["sublinear_tf"]
+        )
+        return kept, tfidf, tfidf.fit(counts).transform(counts, copy=False)
+
+    def transform(self, rows: np.ndarray, kept: np.ndarray, tfidf: TfidfTransformer) -> sp.csr_matrix:
+        """What the fitted vectorizer's ``transform`` gives on the documents ``rows``."""
+        return tfidf.transform(self._select(rows, kept, None), copy=False)
+
+
+_COUNTS_CACHE: dict[tuple[str, str, str], list[_Counts]] = {}
+
+
+def _block_counts(block: str, column: pd.Series) -> list[_Counts]:
+    """The counts of each vectorizer of ``text_model(block)`` over ``column``, computed once
+    per process for the same texts (prepare_features calls stacked_text once per fold)."""
+    vectorizer = text_model(block).named_steps["vec"]
+    parts = [v for _, v in vectorizer.transformer_list] if isinstance(vectorizer, FeatureUnion) else [vectorizer]
+    digest = hashlib.sha1(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes()).hexdigest()
+    key = (block, repr([v.get_params() for v in parts]), digest)
+    if key not in _COUNTS_CACHE:
+        while len(_COUNTS_CACHE) >= 4:
+            _COUNTS_CACHE.pop(next(iter(_COUNTS_CACHE)))
+        _COUNTS_CACHE[key] = [_Counts(v, column.tolist()) for v in parts]
+    return _COUNTS_CACHE[key]
+
+
+def _fit_predict(
+    counts: list[_Counts], lr: LogisticRegression, y: np.ndarray, fit_rows: np.ndarray, predict_rows: list[np.ndarray]
+) -> list[np.ndarray]:
+    """``text_model`` fit on ``fit_rows`` (labels ``y``), its probabilities for each of ``predict_rows``."""
+    fitted = [c.fit(fit_rows) for c in counts]
+    X = fitted[0][2] if len(counts) == 1 else sp.hstack([f[2] for f in fitted]).tocsr()
+    model = clone(lr).fit(X, y)
+    out = []
+    for rows in predict_rows:
+        parts = [c.transform(rows, kept, tfidf) for c, (kept, tfidf, _) in zip(counts, fitted, strict=True)]
+        out.append(model.predict_proba(parts[0] if len(parts) == 1 else sp.hstack(parts).tocsr()))
+    return out
 
 
 def stacked_text(
@@ -205,18 +334,29 @@ def stacked_text(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Class probabilities (as 2p - 1) of one text model per block: out-of-fold for the training
     rows (5 inner folds grouped by artist, training rows only), refit on all training rows for
-    the others. Returns the training block and one block per entry of ``other_idx``."""
+    the others. Returns the training block and one block per entry of ``other_idx``.
+
+    The same numbers as ``cross_val_predict(text_model(block), ...)`` and
+    ``text_model(block).fit(...)``, to the last bit (tests/test_song_features.py), without
+    tokenising every document again for every fit (_Counts)."""
     texts = text_inputs(songs)
     groups = songs["Artist"].astype(str).to_numpy()
+    train_idx = np.asarray(train_idx)
+    labels = np.unique(y[train_idx])
+    encoded = np.searchsorted(labels, y[train_idx])  # as cross_val_predict encodes them
     train_parts: list[np.ndarray] = []
     other_parts: dict[str, list[np.ndarray]] = {name: [] for name in other_idx}
     inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
     for block in blocks:
-        model = text_model(block)
-        column = texts[block]
-        oof = cross_val_predict(model, column.iloc[train_idx], y[train_idx], groups=groups[train_idx], cv=inner, method="predict_proba")
+        lr = text_model(block).named_steps["lr"]
+        counts = _block_counts(block, texts[block])
+        oof = np.zeros((len(train_idx), len(labels)))
+        for fit, held_out in inner.split(train_idx, encoded, groups[train_idx]):
+            (proba,) = _fit_predict(counts, lr, encoded[fit], train_idx[fit], [train_idx[held_out]])
+            fold_labels = np.unique(encoded[fit])
+            oof[np.ix_(held_out, fold_labels)] = proba
         train_parts.append(2 * oof - 1)
-        model.fit(column.iloc[train_idx], y[train_idx])
-        for name, idx in other_idx.items():
-            other_parts[name].append(2 * model.predict_proba(column.iloc[idx]) - 1)
+        predictions = _fit_predict(counts, lr, y[train_idx], train_idx, [np.asarray(idx) for idx in other_idx.values()])
+        for name, proba in zip(other_idx, predictions, strict=True):
+            other_parts[name].append(2 * proba - 1)
     return np.hstack(train_parts), {name: np.hstack(parts) for name, parts in other_parts.items()}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+from typing import TYPE_CHECKING
 
-from workflow_scripts.dataset import ROW_ID
 from workflow_scripts.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def make_split(
@@ -20,6 +21,13 @@ def make_split(
     artist lies wholly in train or test (StratifiedGroupKFold; ``outer_fold`` defaults to 0),
     and the k folds are grouped by artist too.
     """
+    # Imported here: the Snakefile imports this module for n_outer_folds at parse time, and
+    # pandas + scikit-learn would add ~0.8 s to every `snakemake` call (benchmarks/bench_dag.py).
+    import pandas as pd
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+    from workflow_scripts.dataset import ROW_ID
+
     y = songs["genre"].astype(str).to_numpy()
     counts = songs["genre"].value_counts()
     if len(counts) < 2:
