@@ -1,6 +1,7 @@
 """Rule evaluate: every model of the registry on the held-out test set; metrics and figures."""
 
 import json
+from pathlib import Path
 
 from workflow_scripts.model import configure_threads
 from workflow_scripts.step import run_step
@@ -27,7 +28,7 @@ def main(smk) -> None:
     )
     probas = models.probabilities(fitted, X_test, songs.loc[arrays["row_test"]], smk.params.ensemble)
     results = {name: evaluation.metrics(y_test, proba, classes) for name, proba in probas.items()}
-    history = json.loads(open(smk.input.history).read())
+    history = json.loads(Path(smk.input.history).read_text())
     write_json_atomic(
         smk.output.metrics,
         {

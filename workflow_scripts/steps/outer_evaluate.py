@@ -1,6 +1,7 @@
 """Rule outer_evaluate: every model on one outer fold, over the configured seeds."""
 
 import json
+from pathlib import Path
 
 from workflow_scripts.model import configure_threads
 from workflow_scripts.step import run_step
@@ -14,7 +15,7 @@ def main(smk) -> None:
     from workflow_scripts.fileio import write_json_atomic
 
     arrays = features.load_arrays(smk.input.arrays)
-    chosen = json.loads(open(smk.input.selection).read())
+    chosen = json.loads(Path(smk.input.selection).read_text())
     artists = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
     result = outer_evaluation.evaluate_fold(
         arrays, artists, chosen["params"], smk.params.training, smk.params.settings, smk.params.seeds, smk.params.ensemble

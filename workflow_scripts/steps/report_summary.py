@@ -1,6 +1,7 @@
 """Rule report_summary: the report's landing page and its interactive grid view."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -11,8 +12,8 @@ from workflow_scripts.step import run_step
 
 
 def main(smk) -> None:
-    metrics = json.loads(open(smk.input.metrics).read())
-    selection = json.loads(open(smk.input.selection).read())
+    metrics = json.loads(Path(smk.input.metrics).read_text())
+    selection = json.loads(Path(smk.input.selection).read_text())
     outer = pd.read_csv(smk.input.outer) if smk.input.outer else None
     page = report_summary.landing_page(metrics, selection, pd.read_csv(smk.input.counts), smk.params.group_by, outer)
     write_text_atomic(smk.output.summary, page)

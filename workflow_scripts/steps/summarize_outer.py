@@ -1,6 +1,7 @@
 """Rule summarize_outer: mean and spread over outer folds and seeds, per model."""
 
 import json
+from pathlib import Path
 
 from workflow_scripts import outer_evaluation, plots
 from workflow_scripts.fileio import atomic_path, write_text_atomic
@@ -8,7 +9,7 @@ from workflow_scripts.step import run_step
 
 
 def main(smk) -> None:
-    folds = [json.loads(open(path).read()) for path in smk.input]
+    folds = [json.loads(Path(path).read_text()) for path in smk.input]
     table = outer_evaluation.summarize(folds)
     with atomic_path(smk.output.table) as tmp:
         table.to_csv(tmp, index=False)

@@ -1,6 +1,7 @@
 """Rule train_network: the chosen network on the whole training set."""
 
 import json
+from pathlib import Path
 
 from workflow_scripts.model import configure_threads
 from workflow_scripts.step import run_step
@@ -12,7 +13,7 @@ def main(smk) -> None:
     from workflow_scripts.fileio import atomic_path, write_json_atomic
 
     arrays = features.load_arrays(smk.input.arrays)
-    chosen = json.loads(open(smk.input.selection).read())
+    chosen = json.loads(Path(smk.input.selection).read_text())
     training = smk.params.training
     network, history = model.fit_network(
         chosen["params"],
