@@ -8,9 +8,9 @@ from workflow_scripts.step import run_step
 
 def wikidata_span(artists, cache_dir: str, endpoint: str) -> dict:
     """First and last ``queried_at`` of the cache entries the labels came from."""
-    from workflow_scripts import wikidata
+    from workflow_scripts.wikidata.cache import ArtistCache
 
-    cache = wikidata.ArtistCache(cache_dir, endpoint)
+    cache = ArtistCache(cache_dir, endpoint)
     stamps = sorted(str(e["queried_at"]) for e in (cache.get(a) for a in sorted(set(artists))) if e and e.get("queried_at"))
     return {"first": stamps[0] if stamps else None, "last": stamps[-1] if stamps else None, "artists": len(stamps)}
 
