@@ -204,6 +204,8 @@ def test_every_registered_figure_is_in_the_report(finished: dict, tmp_path: Path
     figures = registered_figures()
     if not finished["config"]["evaluation"]["outer_folds"]:
         figures = [f for f in figures if not f.startswith("evaluation/outer_summary")]
+    if finished["config"]["search"].get("strategy", "grid") != "halving":
+        figures = [f for f in figures if not f.startswith("hpo/halving_")]  # search.strategy: halving only
     assert len(figures) >= 8, figures
     by_path = {Path(path).as_posix(): entry for path, entry in entries.items()}
     for figure in figures:
