@@ -80,7 +80,9 @@ def wait_records(cluster: SlurmCluster, steps: dict[str, int], timeout: float = 
 @pytest.mark.slurm
 def test_sbatch_jobs_and_steps_in_sacct(cluster: SlurmCluster, tmp_path: Path) -> None:
     def submit(script: str) -> str:
-        out = cluster.run("sbatch", "--parsable", f"--chdir={tmp_path}", "-o", "%j.out", "--wrap", script).stdout
+        # stderr apart: srun's own notices ("Step creation temporarily disabled, retrying",
+        # when the node is still cleaning up the previous step on a busy machine) go there.
+        out = cluster.run("sbatch", "--parsable", f"--chdir={tmp_path}", "-o", "%j.out", "-e", "%j.err", "--wrap", script).stdout
         return out.strip().split(";")[0]
 
     one = submit("srun hostname")
