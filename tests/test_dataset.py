@@ -12,6 +12,7 @@ from tests.conftest import DATASET_CSV, needs_shared
 from tests.support.synthetic import COLUMNS  # the Kaggle CSV's columns, in order
 from workflow_scripts import dataset
 from workflow_scripts.errors import UserError
+from workflow_scripts.fileio import sha256_file
 
 
 def make_songs(n: int = 6, seed: int = 0) -> pd.DataFrame:
@@ -99,6 +100,6 @@ def test_bad_boolean(tmp_path: Path) -> None:
 @needs_shared
 def test_real_dataset_validates(tmp_path: Path) -> None:
     frame, digest = dataset.csv_to_parquet(DATASET_CSV, tmp_path / "raw.parquet")
-    assert frame.shape == (20718, 28) and digest == dataset.sha256(DATASET_CSV) and len(digest) == 64
+    assert frame.shape == (20718, 28) and digest == sha256_file(DATASET_CSV) and len(digest) == 64
     again = pd.read_parquet(tmp_path / "raw.parquet")
     assert again["row"].is_unique and again["Stream"].dtype == "float64"

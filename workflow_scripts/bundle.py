@@ -26,7 +26,7 @@ import numpy as np
 
 from workflow_scripts import models
 from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import atomic_path, write_json_atomic
+from workflow_scripts.fileio import atomic_path, sha256_file, write_json_atomic
 
 FORMAT = "genre-factor-model"
 FORMAT_VERSION = 1
@@ -47,15 +47,6 @@ TRUSTED_TYPES: list[str] = [
 ]
 #: Packages whose versions the manifest records (a bundle is read with the same ones).
 PACKAGES = ("numpy", "pandas", "scikit-learn", "skops", "keras", "tensorflow-cpu", "tensorflow")
-
-
-def sha256_file(path: str | Path) -> str:
-    """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def digest_of(data: Any) -> str:

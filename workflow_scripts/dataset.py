@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import shutil
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import atomic_path
+from workflow_scripts.fileio import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -199,18 +198,9 @@ def _rows(frame: pd.DataFrame, mask: pd.Series) -> str:
     return ", ".join(str(i) for i in ids) + (", ..." if int(mask.sum()) > 5 else "")
 
 
-def sha256(path: str | Path) -> str:
-    """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_sha256(path: str | Path, expected: str | None) -> str:
     """The CSV's SHA-256; a UserError naming both digests when ``expected`` is set and differs."""
-    actual = sha256(path)
+    actual = sha256_file(path)
     if expected and actual != expected.strip().lower():
         raise UserError(
             f"The dataset {path} has SHA-256 {actual}, but dataset.sha256 in the config is {expected}: it is not the file the "

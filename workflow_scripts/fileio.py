@@ -9,6 +9,7 @@ the files of writers that were killed (``remove_stale_temporaries``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -115,3 +116,9 @@ def remove_stale_temporaries(folder: str | Path, max_age_s: float = 3600.0) -> i
             except FileNotFoundError:
                 continue
     return removed
+
+
+def sha256_file(path: str | Path) -> str:
+    """The file's SHA-256, hex."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
