@@ -49,6 +49,14 @@ SEARCH_JOBS = config["search"]["jobs"]
 FAMILIES = {} if SEARCH_JOBS == "combination" else grid_lib.families(COMBOS, SEARCH_JOBS)
 # The rounds of successive halving (search.strategy: halving); none for the grid.
 _HALVING = config["search"]["halving"]
+# The combinations each job of a round before the last trains together (search.halving.jobs).
+ROUND_PACKS = (
+    {}
+    if _HALVING["jobs"] == "combination"
+    else grid_lib.families(COMBOS, _HALVING["jobs"])
+)
+# Any packed job's members by its id (ids differ between kinds: the kind is hashed in).
+PACKS = {**FAMILIES, **ROUND_PACKS}
 ROUNDS = (
     halving_lib.plan(
         len(COMBOS),
@@ -109,13 +117,20 @@ def halving_candidates(index):
         return json.load(handle)["survivors"]
 
 
+def round_pack_kind(wildcards):
+    """How a halving job of rule hpo_round_family is packed: as the grid (search.jobs) in the
+    last round, as search.halving.jobs before it."""
+    return SEARCH_JOBS if ROUNDS[int(wildcards.round)].final else _HALVING["jobs"]
+
+
 def halving_run_files(index):
-    """The files of round ``index``'s jobs (packed as search.jobs packs the grid). The last
-    round's are the grid's own files; a family of which only some members survived is trained
-    as those members alone, unless the grid already trained the whole family."""
-    jobs = halving_lib.round_jobs(halving_candidates(index), FAMILIES or None)
+    """The files of round ``index``'s jobs: packed as search.halving.jobs says, the last round
+    as search.jobs packs the grid, in the grid's own files; a family of which only some
+    members survived is trained as those members alone, unless the grid already trained it."""
     final = ROUNDS[index].final
-    if SEARCH_JOBS == "combination":
+    packs = FAMILIES if final else ROUND_PACKS
+    jobs = halving_lib.round_jobs(halving_candidates(index), packs or None)
+    if not packs:
         where = f"{RESULTS}/hpo/runs" if final else f"{RESULTS}/hpo/halving/round{index}/runs"
         return [f"{where}/{combo}.json" for combo in jobs]
     files = []

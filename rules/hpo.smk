@@ -1,6 +1,7 @@
 TRAINING = config["training"]
 # Minutes a grid job may take: measured at most ~3 min a family, ~11 min an architecture.
-FAMILY_RUNTIME = {"family": 30, "architecture": 90}.get(SEARCH_JOBS, 30)
+PACK_RUNTIME = {"combination": 10, "family": 30, "architecture": 90}
+FAMILY_RUNTIME = PACK_RUNTIME[SEARCH_JOBS]
 
 
 rule prepare_features:
@@ -113,15 +114,15 @@ rule hpo_round_family:
     benchmark:
         f"{BENCH}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.tsv"
     group:
-        f"hpo_{SEARCH_JOBS}"
+        lambda wildcards: f"hpo_{round_pack_kind(wildcards)}"
     conda:
         "../envs/train.yaml"
     threads: TRAINING.get("threads", 1)
     resources:
         mem_mb=2000,
-        runtime=FAMILY_RUNTIME,
+        runtime=lambda wildcards: PACK_RUNTIME[round_pack_kind(wildcards)],
     params:
-        family=lambda wildcards: {combo: COMBOS[combo] for combo in FAMILIES[wildcards.family]},
+        family=lambda wildcards: {combo: COMBOS[combo] for combo in PACKS[wildcards.family]},
         training=TRAINING,
         budget=lambda wildcards: ROUNDS[int(wildcards.round)].budget_spec(),
     script:

@@ -27,7 +27,9 @@ from workflow_scripts import grid, halving
 
 # 9 networks (3 widths x 3 dropout rates): 9 -> 3 with factor 3.
 GRID = {**SMALL_GRID, "units_3": [16, 32, 64], "dropout_rate": [0.2, 0.3, 0.4], "activation": ["relu"]}
-HALVING = {"strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3}}
+# One job per network in every round (search.halving.jobs: combination; the default packs the
+# rounds before the last by architecture: tests/test_halving_family.py).
+HALVING = {"strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3, "jobs": "combination"}}
 
 
 def test_plan_ends_at_the_full_budget_and_keeps_a_third_each_round() -> None:

@@ -1,6 +1,7 @@
-"""Successive halving with ``search.jobs: family``: each round's work packed into family jobs,
-a family of which only some members survived trained as those members alone, its runs equal
-to the grid's family job's, and a halving run after a grid run reusing the grid's files.
+"""Successive halving with ``search.jobs: family``: round 0 packed by architecture (the default
+``search.halving.jobs``), the last round into the grid's family jobs, a family of which only
+some members survived trained as those members alone, its runs equal to the grid's family
+job's, and a halving run after a grid run reusing the grid's files.
 
 Runs from a bare clone: the generated dataset and Wikidata fixture (tests/support/synthetic.py).
 """
@@ -17,16 +18,18 @@ from workflow_scripts import grid, halving, hpo
 
 pytestmark = [pytest.mark.integration]
 
-# 2 architectures x 4 callback settings = 8 networks in 2 families of 4; factor 3: 8 -> 3.
+# 2 architectures x 2 batch sizes x 4 callback settings = 16 networks in 4 families of 4 (2
+# architectures of 8); factor 3: 16 -> 6.
 GRID = {
     **SMALL_GRID,
     "activation": ["relu"],
+    "batch_size": [256, 512],
     "early_stopping_patience": [2, 3],
     "reduce_lr_factor": [0.2, 0.5],
 }
 SEARCH = {"jobs": "family", "strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3}}
 TARGETS = ("results/hpo/selection.json",)
-# Each run trains at most 2 family jobs of 4 small networks on a few hundred songs (seconds on
+# Each run trains at most 4 jobs of 4-8 small networks on a few hundred songs (seconds on
 # a free core); the bound leaves room for a busy machine.
 TIMEOUT = 1800
 
@@ -44,20 +47,21 @@ def _families() -> dict[str, list[str]]:
     return grid.families(grid.expand(GRID), "family")
 
 
-def test_rounds_are_family_jobs_and_a_partly_surviving_family_trains_its_survivors(halved: dict) -> None:
+def test_round_0_is_packed_by_architecture_and_a_partly_surviving_family_trains_its_survivors(halved: dict) -> None:
     hpo_dir = halved["workdir"] / "results/hpo"
     families = _families()
-    assert sorted(len(m) for m in families.values()) == [4, 4]
+    assert sorted(len(m) for m in families.values()) == [4, 4, 4, 4]
     round0 = sorted((hpo_dir / "halving/round0/families").glob("*.json"))
-    assert len(round0) == 2  # one job per family, every member at 2 epochs
+    architectures = grid.families(grid.expand(GRID), "architecture")
+    assert sorted(p.name.split("-")[0] for p in round0) == sorted(architectures)  # one job per architecture, all at 2 epochs
     runs0 = hpo.read_runs(round0)
     assert sorted(runs0) == sorted(grid.expand(GRID))
     assert all(fold["epochs"] <= 2 for run in runs0.values() for fold in run["folds"])
     summary = json.loads((hpo_dir / "halving/round0.json").read_text())
-    assert summary["survivors"] == halving.survivors(hpo.collect(round0), 3) and len(summary["survivors"]) == 3
+    assert summary["survivors"] == halving.survivors(hpo.collect(round0), 3) and len(summary["survivors"]) == 6
     # The last round: per family, its survivors; a whole family writes the grid's own file.
     expected = halving.round_jobs(summary["survivors"], families)
-    # At 2 epochs no callback has acted: a family's members tie, and 3 of one family survive.
+    # At 2 epochs no callback has acted: a family's members tie; 4 + 2 of two families survive.
     assert any(len(members) < len(families[family]) for family, members in expected.items()), expected
     final_files = sorted((hpo_dir / "halving/round1/families").glob("*.json")) + sorted((hpo_dir / "families").glob("*.json"))
     assert len(final_files) == len(expected)
@@ -82,7 +86,7 @@ def test_the_grid_retrains_a_partial_family_to_the_same_runs_and_halving_then_re
     gridfile = write_config(tmp_path / "grid.yaml", {**halved["config"], "search": {"jobs": "family", "strategy": "grid"}})
     run_workflow(workdir, gridfile, *TARGETS, timeout=TIMEOUT)
     grid_runs = hpo.read_runs(sorted((hpo_dir / "families").glob("*.json")))
-    assert len(grid_runs) == 8
+    assert len(grid_runs) == 16
     # A network's full-budget run is the same whether its family trained all members or only
     # the survivors: the members share their epochs until their callbacks differ.
     for combo, run in halving_final.items():

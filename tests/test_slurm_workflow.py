@@ -14,6 +14,8 @@ evidence from SLURM's own accounting (``sacct``), the SLURM job logs and Snakema
 3. Meanwhile the same config runs locally (``--cores 2``, as ``run_workflow``) in a second
    directory; both must give the same numbers.
 4. Alongside, ``search.jobs: family`` through the same profile (grid search only), grouped by 2.
+5. Alongside, ``search.strategy: halving`` through the same profile: its rounds' training jobs
+   go to SLURM, the checkpoint between them runs on the submitting machine.
 
 Only the test cluster's own settings override the profile: its partition, the group size
 (2, so that 4 networks make 2 SLURM jobs), ``--jobs 6``, a shorter first status check and
@@ -41,6 +43,7 @@ from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jo
 from tests.support.processes import start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts import grid as grid_lib
+from workflow_scripts import hpo
 
 SLURM_REASON = slurm_unavailable_reason()
 pytestmark = [
@@ -264,6 +267,11 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         family_dir.mkdir()
         out["family"] = start_family_run(cluster, oxigraph.url, family_dir, env)
         procs.append(out["family"]["proc"])
+        # search.strategy: halving through the profile, alongside (test_halving_rounds_on_slurm).
+        halving_dir = base / "halving"
+        halving_dir.mkdir()
+        out["halving"] = start_halving_run(cluster, oxigraph.url, halving_dir, env)
+        procs.append(out["halving"]["proc"])
         command = snakemake(slurm_dir, configs[slurm_dir], "--profile", str(REPO / "profiles" / "slurm"), *profile_overrides(cluster))
         runs_dir = slurm_dir / "results" / "hpo" / "runs"
 
@@ -531,3 +539,50 @@ def test_family_jobs_on_slurm_grouped_as_configured(runs: dict[str, Any], cluste
     assert set(alone) < set(found)  # the patience-3 networks of the local run
     for combo, run in alone.items():
         assert without_timing(found[combo]) == without_timing(run), combo
+
+
+def start_halving_run(cluster: SlurmCluster, endpoint: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Start ``search.strategy: halving`` through the profile (the search only), beside the main
+    scenario: 4 networks (4 architectures) at 2 epochs, then the best 2 at the full 6."""
+    search = {"strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3}}
+    configfile = write_config(workdir / "config.yaml", small_config(endpoint, workdir / "cache", search=search))
+    args = profile_overrides(cluster)
+    # round 0: one job per architecture (search.halving.jobs), 2 to a SLURM job as the grid's
+    args.insert(args.index(f"hpo={GROUP_SIZE}") + 1, f"hpo_architecture={GROUP_SIZE}")
+    if "--set-resources" in args:  # a small node: the round's jobs get the grid's cap
+        args.insert(
+            args.index("--set-resources") + 1, args[args.index("--set-resources") + 1].replace("validate_dataset", "hpo_round_family")
+        )
+    log = workdir / "snakemake.log"
+    command = snakemake(workdir, configfile, "--profile", str(REPO / "profiles" / "slurm"), *args, "results/hpo/selection.json")
+    return {"workdir": workdir, "log": log, "proc": start(command, log, env)}
+
+
+def test_halving_rounds_on_slurm(runs: dict[str, Any], cluster: SlurmCluster) -> None:
+    """search.strategy: halving through the same profile (run alongside the main scenario):
+    round 0's 4 architecture jobs make 2 SLURM jobs of 2 steps (hpo_architecture=2), the
+    checkpoint runs locally, the last round's 2 survivors (hpo_combination, hpo=2) one job of 2
+    steps; their runs equal the local grid run's."""
+    workdir, log, proc = (runs["halving"][key] for key in ("workdir", "log", "proc"))
+    try:
+        assert proc.wait(RERUN_S) == 0, tail(log)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the halving run did not finish within {RERUN_S} s:\n{tail(log)}{cluster_state(cluster)}") from None
+    output = log.read_text(errors="replace")
+    jobs = accounting(cluster, [run_id(log)])
+    info = "\n".join(f"{j['jobid']} {j['comment']} {j['state']} " + " ".join(s["state"] for s in j["steps"]) for j in jobs.values())
+    round0 = [j for j in jobs.values() if "hpo_round_family" in j["comment"]]
+    final = [j for j in jobs.values() if j["comment"] == HPO]
+    assert len(round0) == 2 and len(final) == 1, info
+    for job in round0 + final:
+        assert state(job) == "COMPLETED" and [s["jobid"] for s in job["steps"]] == [f"{job['jobid']}.0", f"{job['jobid']}.1"], info
+    assert not [j for j in jobs.values() if "halving_round" in j["comment"]], info
+    assert "localrule halving_round:" in output, output[-3000:]
+    summary = json.loads((workdir / "results/hpo/halving/round0.json").read_text())
+    finished = hpo.read_runs(sorted((workdir / "results/hpo/runs").glob("*.json")))
+    assert sorted(finished) == sorted(summary["survivors"]) and len(finished) == 2
+    local = hpo.read_runs([runs["local_dir"] / f"results/hpo/runs/{combo}.json" for combo in finished])
+    for combo, run in finished.items():
+        assert without_timing(run) == without_timing(local[combo]), combo
+    selection = json.loads((workdir / "results/hpo/selection.json").read_text())
+    assert selection["strategy"] == "halving" and selection["combo"] in finished
