@@ -251,7 +251,7 @@ def main() -> None:
         "command": " ".join(sys.argv),
         "grid": BENCH_GRID,
         "combinations": n_combos,
-        "families": len(grid_lib.families(grid_lib.expand(BENCH_GRID), args.jobs)),
+        "jobs_in_grid": n_combos if args.jobs == "combination" else len(grid_lib.families(grid_lib.expand(BENCH_GRID), args.jobs)),
         "jobs": args.jobs,
         "factor": args.factor,
     }
