@@ -150,9 +150,15 @@ def catches_sigint(pid: int) -> bool:
 
 
 def run_id(log: Path) -> str:
-    match = re.search(r"SLURM run ID: (\S+)", log.read_text(errors="replace"))
-    assert match, f"no 'SLURM run ID' in the output:\n{tail(log)}"
-    return match.group(1)
+    name = started_run_id(log)
+    assert name, f"no 'SLURM run ID' in the output:\n{tail(log)}"
+    return name
+
+
+def started_run_id(log: Path) -> str | None:
+    """The run's SLURM job name once Snakemake has printed it (None before)."""
+    match = re.search(r"SLURM run ID: (\S+)", log.read_text(errors="replace")) if log.exists() else None
+    return match.group(1) if match else None
 
 
 def squeue(cluster: SlurmCluster, *args: str) -> list[list[str]]:
@@ -160,13 +166,15 @@ def squeue(cluster: SlurmCluster, *args: str) -> list[list[str]]:
     return [line.split("|") for line in out.splitlines() if line.strip()]
 
 
-def first_network_done(cluster: SlurmCluster) -> bool:
-    """A grid-search job runs its step .1: its step .0 has trained, written and recorded a network.
+def first_network_done(cluster: SlurmCluster, log: Path) -> bool:
+    """A grid-search job of the run logging to ``log`` (not of the scenarios beside it) runs its
+    step .1: its step .0 has trained, written and recorded a network.
 
     (From slurmctld's live view; sacct learns of finished steps some seconds later.)
     """
+    name = started_run_id(log)
     steps = cluster.run("squeue", "-s", "-h", "-o", "%i", check=False).stdout.split()
-    return any(f"{row[0]}.1" in steps for row in squeue(cluster) if row[2] == HPO)
+    return bool(name) and any(f"{row[0]}.1" in steps for row in squeue(cluster, f"--name={name}") if row[2] == HPO)
 
 
 def seconds(elapsed: str) -> int:
@@ -280,7 +288,7 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         first_log = base / "first.log"
         first = start(command, first_log, env, sigint="ignored")
         procs.append(first)
-        wait_until(lambda: first_network_done(cluster), FIRST_NETWORK_S, "the first finished network", first, first_log, cluster)
+        wait_until(lambda: first_network_done(cluster, first_log), FIRST_NETWORK_S, "the first finished network", first, first_log, cluster)
         ids.append(run_id(first_log))
         out["times"]["first network done"] = time.monotonic() - t0
         out["first_catches_sigint"] = catches_sigint(first.pid)
@@ -330,7 +338,10 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
                 # Its step .0 running for 2 s: Python is up (a signal during the step's launch can
                 # leave slurmstepd waiting for a task that never ends, and SLURM drains the node).
                 steps = dict(line.split("|") for line in cluster.run("squeue", "-s", "-h", "-o", "%i|%M", check=False).stdout.split())
-                training = [row[0] for row in squeue(cluster) if row[2] == HPO and seconds(steps.get(f"{row[0]}.0", "0:00")) >= 2]
+                # (this run's job: the scenarios alongside run grid-search jobs too)
+                name = started_run_id(second_log)
+                rows = squeue(cluster, f"--name={name}") if name else []
+                training = [row[0] for row in rows if row[2] == HPO and seconds(steps.get(f"{row[0]}.0", "0:00")) >= 2]
                 if training and cluster.run("scancel", "--signal=KILL", f"{training[0]}.0", check=False).returncode == 0:
                     out["killed"] = training[0]
             drained = cluster.run("sinfo", "-h", "-N", "-o", "%t %E", check=False).stdout
