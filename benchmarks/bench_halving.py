@@ -171,6 +171,7 @@ def sampled_grid(workdir: Path, data: Path, per_family: int, cores: int) -> dict
             str(run / "config.yaml"),
             "--cores",
             str(cores),
+            "--rerun-incomplete",
             "--quiet",
             "rules",
             "--",
