@@ -113,10 +113,6 @@ rule hpo_round_family:
         f"{LOGS}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.log",
     benchmark:
         f"{BENCH}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.tsv"
-    group:
-        # a string: Snakemake's --group-components splits a callable group wrongly (measured:
-        # the same job in two SLURM jobs); the group only bundles jobs, results are the same
-        f"hpo_{config['search']['halving']['jobs']}"
     conda:
         "../envs/train.yaml"
     threads: TRAINING.get("threads", 1)

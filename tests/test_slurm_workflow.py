@@ -554,12 +554,13 @@ def test_family_jobs_on_slurm_grouped_as_configured(runs: dict[str, Any], cluste
 
 def start_halving_run(cluster: SlurmCluster, endpoint: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
     """Start ``search.strategy: halving`` through the profile (the search only), beside the main
-    scenario: 4 networks (4 architectures) at 2 epochs, then the best 2 at the full 6."""
+    scenario: 4 networks (4 architectures) at 2 epochs, then the best 2 at the full 6. One
+    network per SLURM job (hpo=1): --group-components is not reliable after a checkpoint
+    (snakemake/snakemake#1628; see the README)."""
     search = {"strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3}}
     configfile = write_config(workdir / "config.yaml", small_config(endpoint, workdir / "cache", search=search))
     args = profile_overrides(cluster)
-    # round 0: one job per architecture (search.halving.jobs), 2 to a SLURM job as the grid's
-    args.insert(args.index(f"hpo={GROUP_SIZE}") + 1, f"hpo_architecture={GROUP_SIZE}")
+    args[args.index(f"hpo={GROUP_SIZE}")] = "hpo=1"
     if "--set-resources" in args:  # a small node: the round's jobs get the grid's cap
         args.insert(
             args.index("--set-resources") + 1, args[args.index("--set-resources") + 1].replace("validate_dataset", "hpo_round_family")
@@ -571,9 +572,9 @@ def start_halving_run(cluster: SlurmCluster, endpoint: str, workdir: Path, env: 
 
 def test_halving_rounds_on_slurm(runs: dict[str, Any], cluster: SlurmCluster) -> None:
     """search.strategy: halving through the same profile (run alongside the main scenario):
-    round 0's 4 architecture jobs make 2 SLURM jobs of 2 steps (hpo_architecture=2), the
-    checkpoint runs locally, the last round's 2 survivors (hpo_combination, hpo=2) one job of 2
-    steps; their runs equal the local grid run's."""
+    round 0's 4 architecture jobs (search.halving.jobs) are 4 SLURM jobs, the checkpoint runs
+    locally, the last round's 2 survivors are the grid's own hpo_combination jobs on SLURM;
+    their runs equal the local grid run's."""
     workdir, log, proc = (runs["halving"][key] for key in ("workdir", "log", "proc"))
     try:
         assert proc.wait(RERUN_S) == 0, tail(log)
@@ -582,11 +583,10 @@ def test_halving_rounds_on_slurm(runs: dict[str, Any], cluster: SlurmCluster) ->
     output = log.read_text(errors="replace")
     jobs = accounting(cluster, [run_id(log)])
     info = "\n".join(f"{j['jobid']} {j['comment']} {j['state']} " + " ".join(s["state"] for s in j["steps"]) for j in jobs.values())
-    round0 = [j for j in jobs.values() if "hpo_round_family" in j["comment"]]
+    round0 = [j for j in jobs.values() if j["comment"].startswith("rule_hpo_round_family")]
     final = [j for j in jobs.values() if j["comment"] == HPO]
-    assert len(round0) == 2 and len(final) == 1, info
-    for job in round0 + final:
-        assert state(job) == "COMPLETED" and [s["jobid"] for s in job["steps"]] == [f"{job['jobid']}.0", f"{job['jobid']}.1"], info
+    assert len(round0) == 4 and len(final) == 2, info
+    assert all(state(j) == "COMPLETED" and all(state(s) == "COMPLETED" for s in j["steps"]) for j in round0 + final), info
     assert not [j for j in jobs.values() if "halving_round" in j["comment"]], info
     assert "localrule halving_round:" in output, output[-3000:]
     summary = json.loads((workdir / "results/hpo/halving/round0.json").read_text())
