@@ -52,7 +52,7 @@ def load_backend() -> float:
     """Import TensorFlow and Keras now (thread pools as configured); the seconds it took.
 
     When nothing has imported scikit-learn yet, Keras' import is kept from importing it (for
-    wrappers this workflow does not use, about a second of a grid job; Keras copes with its
+    wrappers this workflow does not use: 0.6-0.9 CPU s of a grid job, benchmarks/bench_step.py; Keras copes with its
     absence): ``sys.modules["sklearn"] = None`` while Keras imports, Python's documented way
     to make an import fail. A later ``import sklearn`` works as usual.
     """

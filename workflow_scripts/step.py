@@ -38,7 +38,7 @@ def exit_now() -> None:
     """Exit 0 without the interpreter's teardown: the logs flushed and closed, then ``os._exit``.
 
     For a job that has imported TensorFlow the teardown (destroying its modules and threads)
-    costs about a second of CPU (benchmarks/README.md, "One process per job"). Call it only
+    costs about 2 CPU seconds (benchmarks/bench_step.py; figures in benchmarks/README.md). Call it only
     after the outputs are written and closed (the atomic writes of ``fileio`` rename them into
     place before returning); ``atexit`` handlers do not run.
     """
