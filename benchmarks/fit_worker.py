@@ -4,11 +4,11 @@ Started by bench_fit.py, one process per method, so that the methods run side by
 run, one at a time, interleaved. Reads JSON lines on stdin ({"params", "training", "seed"}),
 answers one JSON line per request on stdout. Methods:
 
-- ``ours``: ``hpo.train_combination`` (the workflow's grid job: the fast trainer, k folds).
+- ``ours``: ``hpo.train_combinations`` of one combination (the workflow's grid job: the fast trainer, k folds).
 - ``ours-group`` (optional): the combination and the 15 others of the default grid that differ
   only in their callbacks, in one process (``hpo.train_combinations``, shared epochs); its
   time per fit is the group's time / (16 x k).
-- ``keras``: plain ``model.fit`` with Keras' defaults (``steps_per_execution=1``, arrays,
+- ``keras``: plain ``model.fit`` (``fit_network_keras``) with Keras' defaults (``steps_per_execution=1``, arrays,
   validation batches of ``batch_size``), the same network and callbacks, per fold.
 - ``scikeras``: the study's way, scikeras ``KerasClassifier`` in scikit-learn
   ``GridSearchCV(cv=3)``; run with the separate venv that has scikeras 0.13.0 and
@@ -23,17 +23,21 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from workflow_scripts import model as model_lib  # noqa: E402
 
 
 def run_ours(arrays: dict[str, Any], params: dict[str, Any], training: dict[str, Any], seed: int) -> dict[str, Any]:
     from workflow_scripts import hpo
 
-    result = hpo.train_combination(arrays, params, training, seed)
+    [result] = hpo.train_combinations(arrays, [params], training, seed)
     return {"folds": [{"val_accuracy": f["val_accuracy"], "epochs": f["epochs"], "seconds": f["seconds"]} for f in result["folds"]]}
 
 
@@ -69,22 +73,56 @@ def run_keras(arrays: dict[str, Any], params: dict[str, Any], training: dict[str
     from workflow_scripts import model
 
     folds = []
-    settings = {**training, "steps_per_execution": 1}  # Keras' default
     for k in range(int(arrays["n_folds"])):
         start = time.perf_counter()
-        network, history = model.fit_network_keras(
+        network, history = fit_network_keras(
             params,
             arrays[f"X_fit_{k}"],
             arrays[f"y_fit_{k}"],
             arrays[f"X_es_{k}"],
             arrays[f"y_es_{k}"],
             len(arrays["classes"]),
-            settings,
+            training,
             seed + k,
         )
         accuracy, _ = model.accuracy(network, arrays[f"X_val_{k}"], arrays[f"y_val_{k}"])
         folds.append({"val_accuracy": accuracy, "epochs": history["epochs"], "seconds": time.perf_counter() - start})
     return {"folds": folds}
+
+
+def fit_network_keras(
+    params: Mapping[str, Any],
+    X_fit: np.ndarray,
+    y_fit: np.ndarray,
+    X_es: np.ndarray,
+    y_es: np.ndarray,
+    n_classes: int,
+    training: Mapping[str, Any],
+    seed: int,
+):  # -> (keras.Model, dict)
+    """The reference: the network and callbacks of ``model.fit_network`` trained by Keras'
+    ``model.fit`` on arrays, with its defaults (``steps_per_execution=1``, validation batches
+    of ``batch_size``); tests/test_model.py checks the fast path against it."""
+    model_lib.load_backend()
+    import keras
+
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    model = model_lib.build_network(params, X_fit.shape[1], n_classes, float(training["learning_rate"]))
+    history = model.fit(
+        X_fit,
+        keras.utils.to_categorical(y_fit, n_classes),
+        validation_data=(X_es, keras.utils.to_categorical(y_es, n_classes)),
+        epochs=int(training["max_epochs"]),
+        batch_size=int(params["batch_size"]),
+        callbacks=model_lib.callbacks(params),
+        verbose=0,
+        shuffle=True,
+    )
+    info: dict[str, Any] = {k: [float(v) for v in values] for k, values in history.history.items()}
+    info["seconds"] = time.perf_counter() - start
+    info["epochs"] = len(history.history["loss"])
+    return model, info
 
 
 def stacked(arrays: dict[str, Any]) -> tuple[Any, Any, list[tuple[Any, Any]], float]:
@@ -134,7 +172,7 @@ def run_scikeras(arrays: dict[str, Any], params: dict[str, Any], training: dict[
             EPOCHS.append(self.epochs)
 
     def make_network(arch, meta):
-        return model.build_network(arch, meta["n_features_in_"], meta["n_classes_"], float(training.get("learning_rate", 1e-3)), 1)
+        return model.build_network(arch, meta["n_features_in_"], meta["n_classes_"], float(training["learning_rate"]))
 
     X, y, splits, validation_split = stacked(arrays)
     arch = {

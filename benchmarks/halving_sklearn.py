@@ -41,7 +41,7 @@ def main() -> None:
     X, y, splits, validation_split = stacked(arrays)
 
     def make_network(arch, meta):
-        return model.build_network(arch, meta["n_features_in_"], meta["n_classes_"], 1e-3, 1)
+        return model.build_network(arch, meta["n_features_in_"], meta["n_classes_"], 1e-3)
 
     grid, owners = [], {}
     for combo, params in request["combos"].items():

@@ -30,6 +30,10 @@ def dry_run_error(tmp_path: Path, changes: dict) -> str:
         ),
         ({"training": {"max_epochs": "many"}}, "config value training.max_epochs: 'many' is not of type 'integer'"),
         (
+            {"training": {"steps_per_execution": 32}},  # removed in issue 15: it reached no rule
+            "config value training: Additional properties are not allowed ('steps_per_execution' was unexpected)",
+        ),
+        (
             {
                 "genres": {
                     "super_genres": [{"name": "rock", "patterns": ["(rock"]}, {"name": "pop", "patterns": ["pop"]}],

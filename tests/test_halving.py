@@ -24,6 +24,7 @@ from tests.conftest import (
     write_config,
 )
 from workflow_scripts import grid, halving
+from workflow_scripts import hpo as hpo_lib
 
 # 9 networks (3 widths x 3 dropout rates): 9 -> 3 with factor 3.
 GRID = {**SMALL_GRID, "units_3": [16, 32, 64], "dropout_rate": [0.2, 0.3, 0.4], "activation": ["relu"]}
@@ -109,7 +110,7 @@ def _mean_std(run: dict) -> tuple[float, float]:
 def test_each_round_keeps_the_best_third(halved: dict) -> None:
     hpo = halved["workdir"] / "results/hpo"
     combos = grid.expand(GRID)
-    round0 = {p.stem: json.loads(p.read_text()) for p in (hpo / "halving/round0/runs").glob("*.json")}
+    round0 = hpo_lib.read_runs(sorted((hpo / "halving/round0/runs").glob("*.json")))
     assert sorted(round0) == sorted(combos)
     assert all(fold["epochs"] <= 2 for run in round0.values() for fold in run["folds"])
     assert all(run["budget"] == {"resource": "epochs", "value": 2.0} for run in round0.values())

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
 from tests.support.fault_proxy import FaultProxy
+from workflow_scripts import hpo
 
 pytestmark = [pytest.mark.integration]
 UMASK = 0o027  # the first run's: every output must be readable by the group, as plain open() makes it
@@ -139,7 +140,7 @@ def test_family_jobs_give_each_combination_its_own_result(finished: dict, tmp_pa
     cv = pd.read_csv(workdir / "results/hpo/cv_results.csv")
     assert sorted(cv["combo"]) == sorted(runs) and len(runs) == 8
 
-    alone = {path.stem: json.loads(path.read_text()) for path in (workdir / "results/hpo/runs").glob("*.json")}
+    alone = hpo.read_runs(sorted((workdir / "results/hpo/runs").glob("*.json")))
     shared = [combo for combo in runs if combo in alone]
     assert len(shared) == 4  # the patience-3 networks, trained alone by the first run
     for combo in shared:

@@ -1,4 +1,4 @@
-"""Grid search: train one combination over the CV folds; collect the runs; choose one."""
+"""Grid search: train combinations over the CV folds; write and read their runs; choose one."""
 
 from __future__ import annotations
 
@@ -17,23 +17,6 @@ from workflow_scripts.errors import UserError
 log = logging.getLogger(__name__)
 
 
-def train_combination(
-    arrays: Mapping[str, np.ndarray],
-    params: Mapping[str, Any],
-    training: Mapping[str, Any],
-    seed: int,
-    trainers: dict[Any, Any] | None = None,
-) -> dict[str, Any]:
-    """Train the network once per CV fold; per fold train/validation accuracy and loss, epochs, seconds.
-
-    Fold ``k`` is seeded with ``seed + k``. The folds share one traced network (see
-    ``model.Trainer``), each starting from a fresh initialisation: the result is that of
-    separate ``fit_network`` calls, without tracing the graph k times. ``trainers`` (a dict
-    the caller keeps) shares the traced networks across calls, keyed by architecture.
-    """
-    return train_combinations(arrays, [params], training, seed, trainers)[0]
-
-
 def train_combinations(
     arrays: Mapping[str, np.ndarray],
     combos: Sequence[Mapping[str, Any]],
@@ -42,7 +25,13 @@ def train_combinations(
     trainers: dict[Any, Any] | None = None,
     budget: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """``train_combination`` for each of ``combos``, with the same results, in one process.
+    """Train each of ``combos`` once per CV fold; per fold train/validation accuracy and loss,
+    epochs, seconds. Each combination's result is the same as when it is trained alone.
+
+    Fold ``k`` is seeded with ``seed + k``. The folds share one traced network (see
+    ``model.Trainer``), each starting from a fresh initialisation: the result is that of
+    separate ``fit_network`` calls, without tracing the graph k times. ``trainers`` (a dict
+    the caller keeps) shares the traced networks across calls, keyed by architecture.
 
     ``budget`` (a round of successive halving, ``halving.Round.budget_spec``) trains with fewer
     epochs, folds or training rows; None is the full budget, the grid's own run.
@@ -58,7 +47,7 @@ def train_combinations(
     arrays, max_epochs = apply_budget(arrays, int(training["max_epochs"]), budget, seed)
     n_classes = len(arrays["classes"])
     n_features = int(arrays["X_fit_0"].shape[1])
-    learning_rate = float(training.get("learning_rate", 1e-3))
+    learning_rate = float(training["learning_rate"])
     trainers = {} if trainers is None else trainers
     groups: dict[Any, list[int]] = {}
     for index, params in enumerate(combos):
@@ -123,13 +112,27 @@ def _fold_scorer(arrays: Mapping[str, np.ndarray], k: int, scores: dict[int, dic
     return score
 
 
+def write_runs(path: str | Path, runs: Mapping[str, Mapping[str, Any]], timing: Mapping[str, Any]) -> None:
+    """A training job's output, for one combination or many: ``{"runs": {combo id: run},
+    "timing": where the job's time went}`` (a run: ``params``, ``folds``, and ``budget`` in a
+    round of successive halving before the last)."""
+    from workflow_scripts.fileio import write_json_atomic
+
+    write_json_atomic(path, {"runs": dict(runs), "timing": dict(timing)})
+
+
 def read_runs(run_files: Sequence[str | Path]) -> dict[str, dict[str, Any]]:
-    """The runs by combination id, from one-combination files (``<combo>.json``: a run) and
-    family files (``{"runs": {combo: run}}``)."""
+    """The runs by combination id, from the files of :func:`write_runs`."""
     runs: dict[str, dict[str, Any]] = {}
     for path in run_files:
-        content = json.loads(Path(path).read_text())
-        runs.update(content["runs"] if "runs" in content else {Path(path).stem: content})
+        with open(path) as handle:
+            content = json.load(handle)
+        if not isinstance(content, dict) or not isinstance(content.get("runs"), dict):
+            raise UserError(
+                f"{path} is not a grid-search job's output (no 'runs'): written by an older version of the workflow?",
+                f"delete {path} and run the workflow again: it retrains that job.",
+            )
+        runs.update(content["runs"])
     return runs
 
 

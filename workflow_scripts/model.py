@@ -1,28 +1,24 @@
 """The dense network: built from a hyperparameter dict in one place, trained with early
 stopping and learning-rate reduction. TensorFlow is imported lazily (it costs seconds).
 
-Two ways to train the same network, with the same loss, optimizer and callbacks:
+:func:`fit_network` (and :class:`Trainer`, which keeps one traced network per architecture
+for several fits, e.g. the k folds of a grid job) trains with one TensorFlow call per epoch.
+The epoch's shuffle, every batch's ``train_step`` and the validation pass run in one traced
+function; Keras' own ``EarlyStopping``, ``ReduceLROnPlateau`` and ``History`` callbacks run
+between epochs, as in ``model.fit``. The batches, the last partial batch, the loss, Adam and
+the callback decisions are those of ``model.fit``; only the Python round-trips are gone (each
+batch, each validation batch, the data adapter's per-epoch set-up). :meth:`Trainer.fit_variants`
+trains combinations that differ only in their callbacks together until their callbacks
+disagree, each with exactly the result of its own fit.
 
-- :func:`fit_network` (and :class:`Trainer`, which keeps one traced network per architecture
-  for several fits, e.g. the k folds of a grid job): one TensorFlow call per epoch. The epoch's
-  shuffle, every batch's ``train_step`` and the validation pass run in one traced function;
-  Keras' own ``EarlyStopping``, ``ReduceLROnPlateau`` and ``History`` callbacks run between
-  epochs, as in ``model.fit``. The batches, the last partial batch, the loss, Adam and the
-  callback decisions are those of ``model.fit``; only the Python round-trips are gone (each
-  batch, each validation batch, the data adapter's per-epoch set-up).
-  :meth:`Trainer.fit_variants` trains combinations that differ only in their callbacks
-  together until their callbacks disagree, each with exactly the result of its own fit.
-- :func:`fit_network_keras`: ``model.fit`` itself, with ``steps_per_execution`` from the
-  training config; kept as the reference the fast path is tested and benchmarked against.
-
-The random streams (batch order, dropout) differ between the two, as they differ between
-``model.fit`` calls with different ``steps_per_execution``: the same seed gives the same
-result within one path, and the same distribution of results across them.
+The reference it is tested and benchmarked against, ``model.fit`` on the same network and
+callbacks, is ``benchmarks/fit_worker.py``'s ``fit_network_keras``. Their random streams
+(batch order, dropout) differ: the same seed gives the same result within one path, and the
+same distribution of results across them.
 """
 
 from __future__ import annotations
 
-import importlib.abc
 import os
 import sys
 import time
@@ -52,34 +48,24 @@ def configure_threads(threads: int) -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
-class _NoSklearn(importlib.abc.MetaPathFinder):
-    """Makes ``import sklearn`` fail: Keras imports scikit-learn only for its optional
-    scikit-learn wrappers, and copes with its absence."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == "sklearn" or name.startswith("sklearn."):
-            raise ImportError(f"{name} is not imported by this job")
-        return None
-
-
 def load_backend() -> float:
     """Import TensorFlow and Keras now (thread pools as configured); the seconds it took.
 
     When nothing has imported scikit-learn yet, Keras' import is kept from importing it (for
-    wrappers this workflow does not use; about 1 s of a grid job's start-up). A later
-    ``import sklearn`` works as usual.
+    wrappers this workflow does not use: 0.6-0.9 CPU s of a grid job, benchmarks/bench_step.py; Keras copes with its
+    absence): ``sys.modules["sklearn"] = None`` while Keras imports, Python's documented way
+    to make an import fail. A later ``import sklearn`` works as usual.
     """
     start = time.perf_counter()
     block = "sklearn" not in sys.modules and "keras" not in sys.modules
-    finder = _NoSklearn()
     if block:
-        sys.meta_path.insert(0, finder)
+        sys.modules["sklearn"] = None  # type: ignore[assignment]
     try:
         _tensorflow()
         import keras  # noqa: F401
     finally:
-        if block:
-            sys.meta_path.remove(finder)
+        if block and sys.modules.get("sklearn", 0) is None:
+            del sys.modules["sklearn"]
     return time.perf_counter() - start
 
 
@@ -95,9 +81,7 @@ def _tensorflow():  # -> the tensorflow module, thread pools sized as configured
     return tf
 
 
-def build_network(
-    params: Mapping[str, Any], n_features: int, n_classes: int, learning_rate: float = 1e-3, steps_per_execution: int = 1
-):  # -> keras.Model
+def build_network(params: Mapping[str, Any], n_features: int, n_classes: int, learning_rate: float):  # -> keras.Model
     """Dense layers ``units_1`` .. ``units_{num_hidden_layers+1}``, each followed by dropout."""
     import keras
 
@@ -114,7 +98,6 @@ def build_network(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
     )
     return model
 
@@ -154,7 +137,7 @@ class Trainer:
     next fit.
     """
 
-    def __init__(self, params: Mapping[str, Any], n_features: int, n_classes: int, learning_rate: float = 1e-3):
+    def __init__(self, params: Mapping[str, Any], n_features: int, n_classes: int, learning_rate: float):
         self.arch = architecture(params)
         self.n_features, self.n_classes, self.learning_rate = int(n_features), int(n_classes), float(learning_rate)
         self.model: Any = None
@@ -400,43 +383,8 @@ def fit_network(
     """Train one network; the early-stopping set drives the callbacks. Returns model and history
     (per-epoch 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'learning_rate'; 'seconds',
     'epochs'). The model is the caller's: no later fit touches it."""
-    trainer = Trainer(params, X_fit.shape[1], n_classes, float(training.get("learning_rate", 1e-3)))
+    trainer = Trainer(params, X_fit.shape[1], n_classes, float(training["learning_rate"]))
     return trainer.fit(params, X_fit, y_fit, X_es, y_es, int(training["max_epochs"]), seed)
-
-
-def fit_network_keras(
-    params: Mapping[str, Any],
-    X_fit: np.ndarray,
-    y_fit: np.ndarray,
-    X_es: np.ndarray,
-    y_es: np.ndarray,
-    n_classes: int,
-    training: Mapping[str, Any],
-    seed: int,
-):  # -> (keras.Model, dict)
-    """The reference: the same network and callbacks trained by ``model.fit`` on arrays."""
-    import keras
-
-    _tensorflow()
-    start = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    model = build_network(
-        params, X_fit.shape[1], n_classes, float(training.get("learning_rate", 1e-3)), int(training.get("steps_per_execution", 1))
-    )
-    history = model.fit(
-        X_fit,
-        keras.utils.to_categorical(y_fit, n_classes),
-        validation_data=(X_es, keras.utils.to_categorical(y_es, n_classes)),
-        epochs=int(training["max_epochs"]),
-        batch_size=int(params["batch_size"]),
-        callbacks=callbacks(params),
-        verbose=0,
-        shuffle=True,
-    )
-    info: dict[str, Any] = {k: [float(v) for v in values] for k, values in history.history.items()}
-    info["seconds"] = time.perf_counter() - start
-    info["epochs"] = len(history.history["loss"])
-    return model, info
 
 
 def predict_proba(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:

@@ -23,7 +23,7 @@ def main(smk) -> None:
         arrays["y_es"],
         len(arrays["classes"]),
         training,
-        int(training.get("seed", 42)),
+        int(training["seed"]),
     )
     with atomic_path(smk.output.model) as tmp:
         network.save(tmp.with_suffix(".keras"))
