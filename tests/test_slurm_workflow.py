@@ -439,8 +439,7 @@ def test_results_identical_to_a_local_run(runs: dict[str, Any]) -> None:
     assert runs["second_rc"] == 0, runs["second_out"][-6000:]
     slurm, local = runs["slurm_dir"], runs["local_dir"]
     for combo in COMBOS:
-        name = f"results/hpo/runs/{combo}.json"
-        a, b = (without_timing(json.loads((d / name).read_text())) for d in (slurm, local))
+        a, b = (without_timing(hpo.read_runs([d / f"results/hpo/runs/{combo}.json"])[combo]) for d in (slurm, local))
         assert a == b, f"{combo}: SLURM {a['folds']}\nlocal {b['folds']}"
     for name in COMPARED:
         if name.endswith(".csv"):
@@ -544,9 +543,9 @@ def test_family_jobs_on_slurm_grouped_as_configured(runs: dict[str, Any], cluste
     assert {j["comment"] for j in jobs.values()} >= {"rule_prepare_features", "rule_aggregate_hpo"}, info
 
     families = sorted((workdir / "results" / "hpo" / "families").glob("*.json"))
-    found = {combo: run for path in families for combo, run in json.loads(path.read_text())["runs"].items()}
+    found = hpo.read_runs(families)
     assert len(families) == 4 and len(found) == 8
-    alone = {combo: json.loads((runs["local_dir"] / f"results/hpo/runs/{combo}.json").read_text()) for combo in COMBOS}
+    alone = hpo.read_runs([runs["local_dir"] / f"results/hpo/runs/{combo}.json" for combo in COMBOS])
     assert set(alone) < set(found)  # the patience-3 networks of the local run
     for combo, run in alone.items():
         assert without_timing(found[combo]) == without_timing(run), combo
