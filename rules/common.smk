@@ -51,9 +51,7 @@ FAMILIES = {} if SEARCH_JOBS == "combination" else grid_lib.families(COMBOS, SEA
 _HALVING = config["search"]["halving"]
 # The combinations each job of a round before the last trains together (search.halving.jobs).
 ROUND_PACKS = (
-    {}
-    if _HALVING["jobs"] == "combination"
-    else grid_lib.families(COMBOS, _HALVING["jobs"])
+    {} if _HALVING["jobs"] == "combination" else grid_lib.families(COMBOS, _HALVING["jobs"])
 )
 # Any packed job's members by its id (ids differ between kinds: the kind is hashed in).
 PACKS = {**FAMILIES, **ROUND_PACKS}

@@ -587,7 +587,7 @@ def test_halving_rounds_on_slurm(runs: dict[str, Any], cluster: SlurmCluster) ->
     assert len(round0) == 4 and len(final) == 2, info
     assert all(state(j) == "COMPLETED" and all(state(s) == "COMPLETED" for s in j["steps"]) for j in round0 + final), info
     assert not [j for j in jobs.values() if "halving_round" in j["comment"]], info
-    assert "localrule halving_round:" in output, output[-3000:]
+    assert "localcheckpoint halving_round:" in output, output[-3000:]
     summary = json.loads((workdir / "results/hpo/halving/round0.json").read_text())
     finished = hpo.read_runs(sorted((workdir / "results/hpo/runs").glob("*.json")))
     assert sorted(finished) == sorted(summary["survivors"]) and len(finished) == 2
