@@ -83,23 +83,26 @@ rule chain:
 {directives_chain}
 """
 BARE = '    shell:\n        "touch {output}"'
-SAME_DIRECTIVES = """\
-    log:
-        "logs/{name}{wildcard}.log",
-    benchmark:
-        "benchmarks/{name}{wildcard}.tsv"
-{group}    conda:
-        "env.yaml"
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    params:
-        values=lambda wildcards: PARAMS[{key}],
-        settings=SETTINGS,
-    script:
-        "step.py"
-"""
+# What our grid rule declares per job, one block per directive (bench_dag_directives.py drops
+# them one at a time). {name}/{wildcard}: the log and benchmark path; {key}: the params lookup.
+DIRECTIVES = {
+    "log": '    log:\n        "logs/{name}{wildcard}.log",\n',
+    "benchmark": '    benchmark:\n        "benchmarks/{name}{wildcard}.tsv"\n',
+    "group": '    group:\n        "grid"\n',
+    "conda": '    conda:\n        "env.yaml"\n',
+    "threads": "    threads: 1\n",
+    "resources": "    resources:\n        mem_mb=1500,\n        runtime=10,\n",
+    "params": "    params:\n        values=lambda wildcards: PARAMS[{key}],\n        settings=SETTINGS,\n",
+    "script": '    script:\n        "step.py"\n',
+}
+# Variants of a directive (bench_dag_directives.py): the same params without a function.
+VARIANTS = {
+    "params": {
+        "static params": "    params:\n        values=PARAMS[0],\n        settings=SETTINGS,\n",
+        "params function only": "    params:\n        values=lambda wildcards: PARAMS[{key}],\n",
+    },
+    "script": {"shell instead of script": '    shell:\n        "touch {{output}}"\n'},
+}
 SAME_DIRECTIVES_HEAD = """\
 PARAMS = {{i: {{"units_1": 64, "units_2": 128, "dropout_rate": 0.3, "activation": "relu"}} for i in range({n})}}
 SETTINGS = {{"max_epochs": 200, "learning_rate": 0.001, "seed": 42, "threads": 1}}
@@ -108,10 +111,23 @@ SETTINGS = {{"max_epochs": 200, "learning_rate": 0.001, "seed": 42, "threads": 1
 """
 
 
-def write_reference(root: Path, kind: str, grid_jobs: int, total_jobs: int) -> Path:
-    """A Snakefile of ``total_jobs`` jobs, ``grid_jobs`` of them from one rule."""
+def directives(name: str, wildcard: str, key: object, grouped: bool, replace: dict[str, str | None] | None = None) -> str:
+    """The directive blocks of one reference rule; ``replace`` maps a directive to other text
+    (None: dropped)."""
+    blocks = {**DIRECTIVES, **(replace or {})}
+    if not grouped:
+        blocks["group"] = None
+    if blocks["script"] is None:
+        blocks["script"] = VARIANTS["script"]["shell instead of script"]
+    text = "".join(block for block in blocks.values() if block)
+    return text.format(name=name, wildcard=wildcard, key=key)
+
+
+def write_reference(root: Path, kind: str, grid_jobs: int, total_jobs: int, replace: dict[str, str | None] | None = None) -> Path:
+    """A Snakefile of ``total_jobs`` jobs, ``grid_jobs`` of them from one rule: "bare", or with
+    our directives (changed as ``replace`` says)."""
     chain = total_jobs - grid_jobs - 2
-    directory = root / f"reference-{kind}"
+    directory = root / f"reference-{kind}".replace(" ", "-")
     directory.mkdir()
     if kind == "bare":
         head, parts = "", dict.fromkeys(("aggregate", "grid", "chain"), BARE)
@@ -120,16 +136,16 @@ def write_reference(root: Path, kind: str, grid_jobs: int, total_jobs: int) -> P
         (directory / "step.py").write_text("open(snakemake.output[0], 'w').close()\n")
         head = SAME_DIRECTIVES_HEAD.format(n=max(grid_jobs, chain))
         parts = {
-            "aggregate": SAME_DIRECTIVES.format(name="aggregate", wildcard="", group="", key=0),
-            "grid": SAME_DIRECTIVES.format(name="grid/", wildcard="{i}", group='    group:\n        "grid"\n', key="int(wildcards.i)"),
-            "chain": SAME_DIRECTIVES.format(name="chain/", wildcard="{k}", group="", key="int(wildcards.k)"),
+            "aggregate": directives("aggregate", "", 0, False, replace),
+            "grid": directives("grid/", "{i}", "int(wildcards.i)", True, replace),
+            "chain": directives("chain/", "{k}", "int(wildcards.k)", False, replace),
         }
     text = head + REFERENCE.format(
         grid=grid_jobs,
         last=chain - 1,
-        directives_aggregate=parts["aggregate"],
-        directives_grid=parts["grid"],
-        directives_chain=parts["chain"],
+        directives_aggregate=parts["aggregate"].rstrip("\n"),
+        directives_grid=parts["grid"].rstrip("\n"),
+        directives_chain=parts["chain"].rstrip("\n"),
     )
     (directory / "Snakefile").write_text(text)
     return directory / "Snakefile"
