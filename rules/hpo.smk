@@ -20,8 +20,8 @@ rule prepare_features:
         runtime=10,
     params:
         features=config["features"],
-        early_stopping_fraction=TRAINING.get("early_stopping_fraction", 0.2),
-        seed=TRAINING.get("seed", 42),
+        early_stopping_fraction=TRAINING["early_stopping_fraction"],
+        seed=TRAINING["seed"],
     script:
         "../workflow_scripts/steps/prepare_features.py"
 
@@ -199,7 +199,7 @@ rule aggregate_hpo:
         mem_mb=2000,
         runtime=20,
     params:
-        max_gap=config["selection"].get("max_gap", 0.05),
+        max_gap=config["selection"]["max_gap"],
         search={
             "strategy": config["search"]["strategy"],
             "final_round": (

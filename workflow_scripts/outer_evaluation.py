@@ -51,9 +51,9 @@ def evaluate_fold(
     tuned: dict[str, dict[str, Any]] = {}
     for name in models.ESTIMATORS:
         if models.spec(name).seeded:
-            tuned[name] = models.tuned_params(name, settings.get(name, {}), first, X, y, folds)
+            tuned[name] = models.tuned_params(name, settings[name], first, X, y, folds)
         else:
-            fixed[name] = models.fit_estimator(name, settings.get(name, {}), first, X, y, folds)
+            fixed[name] = models.fit_estimator(name, settings[name], first, X, y, folds)
     train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
     fixed["artist lookup"] = baselines.ArtistLookup().fit(artist_of_row.loc[train_rows], y, len(classes))
     record(models.probabilities(fixed, X_test, test_artists, ensemble, only=list(fixed)), None)
@@ -63,7 +63,7 @@ def evaluate_fold(
         )
         fitted = {**fixed, "network": network}
         for name, params in tuned.items():
-            fitted[name] = models.fit_estimator(name, {**settings.get(name, {}), **params}, int(seed), X, y)
+            fitted[name] = models.fit_estimator(name, {**settings[name], **params}, int(seed), X, y)
         seeded = [m.name for m in models.REGISTRY if m.seeded]
         probas = models.probabilities(fitted, X_test, test_artists, ensemble, only=seeded)
         record(probas, int(seed))
