@@ -116,7 +116,7 @@ def test_schema_defaults_are_config_yaml_values() -> None:
         validate(config, str(REPO / "schemas" / "config.schema.yaml"))
         filled = functools.reduce(operator.getitem, path, config)
         assert filled == default or default == {}, path  # an object's {} is filled with its own defaults
-        if path not in DOCUMENTED_OTHERWISE:
+        if not any(other[: len(path)] == path for other in DOCUMENTED_OTHERWISE):
             assert filled == documented, path
 
 
