@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -138,9 +138,7 @@ def fit_final(songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, A
     pipeline = make_preprocessor(numeric, categorical, features["imputer"], seed).fit(frame.iloc[train_idx])
     y = _labels(merged, classes)
     texts = song_features.text_inputs(merged) if features["text"] else {}
-    text_models = {
-        block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]
-    }
+    text_models = {block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
     return FittedFeatures(dict(features), classes, pipeline, text_models)
 
 
@@ -202,3 +200,20 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Read an .npz written by save_arrays into memory."""
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+class TrainingSet(NamedTuple):
+    """A split's whole training set: its fit rows, then its early-stopping rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    folds: np.ndarray
+    rows: np.ndarray
+
+
+def training_set(arrays: Mapping[str, np.ndarray], suffix: str = "") -> TrainingSet:
+    """The fit and early-stopping arrays of one split (``suffix`` ``""``: the final split;
+    ``"_k"``: CV fold k) stacked, for the models that need no early-stopping rows."""
+    return TrainingSet(
+        *(np.concatenate([arrays[f"{name}_fit{suffix}"], arrays[f"{name}_es{suffix}"]]) for name in ("X", "y", "fold", "row"))
+    )

@@ -16,7 +16,6 @@ def wikidata_span(artists, cache_dir: str, endpoint: str) -> dict:
 
 
 def main(smk) -> None:
-    import numpy as np
     import pandas as pd
 
     from workflow_scripts import baselines, bundle, features, model_card, models
@@ -27,8 +26,8 @@ def main(smk) -> None:
     fitted = features.fit_final(songs, split, p.features, p.seed)
     arrays = features.load_arrays(smk.input.arrays)
     artists = songs.set_index("row")["Artist"]
-    y_train = np.concatenate([arrays["y_fit"], arrays["y_es"]])
-    lookup = baselines.ArtistLookup().fit(artists.loc[np.concatenate([arrays["row_fit"], arrays["row_es"]])], y_train, len(fitted.classes))
+    train = features.training_set(arrays)
+    lookup = baselines.ArtistLookup().fit(artists.loc[train.rows], train.y, len(fitted.classes))
     estimators = {name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)}
     metrics = json.loads(Path(smk.input.metrics).read_text())
     selection = json.loads(Path(smk.input.selection).read_text())
