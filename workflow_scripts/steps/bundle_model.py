@@ -6,15 +6,6 @@ from pathlib import Path
 from workflow_scripts.step import run_step
 
 
-def wikidata_span(artists, cache_dir: str, endpoint: str) -> dict:
-    """First and last ``queried_at`` of the cache entries the labels came from."""
-    from workflow_scripts.wikidata.cache import ArtistCache
-
-    cache = ArtistCache(cache_dir, endpoint)
-    stamps = sorted(str(e["queried_at"]) for e in (cache.get(a) for a in sorted(set(artists))) if e and e.get("queried_at"))
-    return {"first": stamps[0] if stamps else None, "last": stamps[-1] if stamps else None, "artists": len(stamps)}
-
-
 def main(smk) -> None:
     import pandas as pd
 
@@ -34,7 +25,9 @@ def main(smk) -> None:
     dataset_info = json.loads(Path(smk.input.dataset).read_text())
     labels = dict(p.labels)
     if labels.get("source") == "wikidata":
-        labels["queried"] = wikidata_span(songs["Artist"].astype(str), labels["cache_dir"], labels["endpoint"])
+        from workflow_scripts.wikidata.cache import ArtistCache
+
+        labels["queried"] = ArtistCache(labels["cache_dir"], labels["endpoint"]).queried_span(songs["Artist"].astype(str))
     outer = Path(smk.input.outer[0]).read_text() if smk.input.outer else None
     manifest = {
         "classes": fitted.classes,
