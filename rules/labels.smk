@@ -39,10 +39,10 @@ rule select_songs:
     output:
         songs=f"{RESULTS}/data/selected.parquet",
         artists=f"{RESULTS}/labels/artist_super_genres.csv",
-        counts=f"{RESULTS}/selection/genre_counts.csv",
-        unmapped=f"{RESULTS}/selection/unmapped_genres.csv",
+        counts=f"{RESULTS}/genres/genre_counts.csv",
+        unmapped=f"{RESULTS}/genres/unmapped_genres.csv",
         figure=report(
-            f"{RESULTS}/selection/genre_counts.png",
+            f"{RESULTS}/genres/genre_counts.png",
             category="Data",
             caption="../report/genre_counts.rst",
         ),

@@ -13,7 +13,7 @@ rule report_summary:
     input:
         metrics=f"{RESULTS}/evaluation/metrics.json",
         selection=f"{RESULTS}/hpo/selection.json",
-        counts=f"{RESULTS}/selection/genre_counts.csv",
+        counts=f"{RESULTS}/genres/genre_counts.csv",
         cv=f"{RESULTS}/hpo/cv_results.csv",
         outer=OUTER_TABLE,
     output:
