@@ -11,6 +11,7 @@ import yaml
 
 from tests.conftest import DATASET_CSV, REPO, deep_update, default_config, planned_jobs, run_workflow, write_config
 from tests.test_dataset import make_songs
+from workflow_scripts import models
 
 
 def dry_run_error(tmp_path: Path, changes: dict) -> str:
@@ -109,6 +110,7 @@ def test_schema_defaults_are_config_yaml_values() -> None:
 
     defaults = _schema_defaults(yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text()))
     assert len(defaults) > 30
+    assert dict(defaults)[("predict", "model_name")] == models.DEFAULT_MODEL  # the predict command's default
     for path, default in defaults:
         config = default_config()
         parent = functools.reduce(operator.getitem, path[:-1], config)
