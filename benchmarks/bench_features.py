@@ -44,25 +44,11 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 
 def old_stacked_text(songs, y, train_idx, other_idx, blocks, seed):  # type: ignore[no-untyped-def]
-    """workflow_scripts/song_features.py's stacked_text before issue #14 (commit 38bad10)."""
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+    """workflow_scripts/song_features.py's stacked_text before issue #14 (commit 38bad10):
+    the test suite's reference (tests/support/reference_text.py)."""
+    from tests.support.reference_text import reference_stacked_text
 
-    from workflow_scripts import song_features
-
-    texts = song_features.text_inputs(songs)
-    groups = songs["Artist"].astype(str).to_numpy()
-    train_parts: list[np.ndarray] = []
-    other_parts: dict[str, list[np.ndarray]] = {name: [] for name in other_idx}
-    inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
-    for block in blocks:
-        model = song_features.text_model(block)
-        column = texts[block]
-        oof = cross_val_predict(model, column.iloc[train_idx], y[train_idx], groups=groups[train_idx], cv=inner, method="predict_proba")
-        train_parts.append(2 * oof - 1)
-        model.fit(column.iloc[train_idx], y[train_idx])
-        for name, idx in other_idx.items():
-            other_parts[name].append(2 * model.predict_proba(column.iloc[idx]) - 1)
-    return np.hstack(train_parts), {name: np.hstack(parts) for name, parts in other_parts.items()}
+    return reference_stacked_text(songs, y, train_idx, other_idx, blocks, seed)
 
 
 def feature_config() -> dict[str, Any]:
@@ -137,6 +123,8 @@ def accuracy(arrays: dict[str, np.ndarray], seed: int = 42) -> dict[str, Any]:
     config's hgb settings, fit on the training rows) on the test set and on each CV fold."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    from workflow_scripts import features
+
     names = [str(n) for n in arrays["feature_names"]]
     classes = [str(c) for c in arrays["classes"]]
     out: dict[str, Any] = {}
@@ -145,8 +133,7 @@ def accuracy(arrays: dict[str, np.ndarray], seed: int = 42) -> dict[str, Any]:
         out[f"text_{block}_test"] = float((arrays["X_test"][:, columns].argmax(axis=1) == arrays["y_test"]).mean())
 
     def hgb(suffix: str, other: str) -> float:
-        X = np.vstack([arrays[f"X_fit{suffix}"], arrays[f"X_es{suffix}"]])
-        y = np.concatenate([arrays[f"y_fit{suffix}"], arrays[f"y_es{suffix}"]])
+        X, y, _, _ = features.training_set(arrays, suffix)
         model = HistGradientBoostingClassifier(learning_rate=0.05, max_iter=500, random_state=seed).fit(X, y)
         return float((model.predict(arrays[f"X_{other}{suffix}"]) == arrays[f"y_{other}{suffix}"]).mean())
 

@@ -280,6 +280,24 @@ def sklearn_search(workdir: Path, arrays: Path, grid: dict[str, Any], min_epochs
     return record
 
 
+def halving_search(resource: str, share: str, factor: float) -> dict[str, Any]:
+    """The ``search`` config of successive halving growing ``resource`` from ``share`` of it."""
+    return {"strategy": "halving", "halving": {"factor": factor, "resource": resource, "min_budget": float(share)}}
+
+
+def search_if_measured(
+    label: str, workdir: Path, data: Path, name: str, spec: str, target: str, args: argparse.Namespace
+) -> dict[str, Any] | None:
+    """``run_search`` of the halving ``spec`` (resource:min_budget), or None (said) where it has
+    not been measured yet (``--cached-only``)."""
+    resource, share = spec.split(":")
+    try:
+        return run_search(workdir, data, name, halving_search(resource, share, args.factor), target, args.cores, args.jobs)
+    except Missing:
+        print(f"{label} {spec}: not measured yet", flush=True)
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", default="/tmp/genre-factor-bench/halving")
@@ -306,7 +324,7 @@ def main() -> None:
     data = prepare_data(workdir)
     if args.only:  # "resource:min_budget" (a whole search) or "probe:resource:min_budget" (round 0)
         *probe, resource, share = args.only.split(":")
-        halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
+        halving = halving_search(resource, share, args.factor)
         name, target = (
             (f"probe-{resource}-{share}", "results/hpo/halving/round0.json")
             if probe
@@ -354,11 +372,8 @@ def main() -> None:
             name = f"halving-{resource}-{share}"
             record = json.loads((workdir / name / "measured.json").read_text())
         else:
-            halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-            try:
-                record = run_search(workdir, data, name, halving, "results/hpo/halving/round0.json", args.cores, args.jobs)
-            except Missing:
-                print(f"round 0 {probe}: not measured yet", flush=True)
+            record = search_if_measured("round 0", workdir, data, name, probe, "results/hpo/halving/round0.json", args)
+            if record is None:
                 continue
         quality = probe_quality(workdir, name, grid_cv, args.factor)
         round0_cpu = record["jobs"]["round0"]["cpu_seconds"]
@@ -379,11 +394,8 @@ def main() -> None:
     for spec in filter(None, args.halving.split(",")):
         resource, share = spec.split(":")
         name = f"halving-{resource}-{share}"
-        halving = {"strategy": "halving", "halving": {"factor": args.factor, "resource": resource, "min_budget": float(share)}}
-        try:
-            record = run_search(workdir, data, name, halving, "results/hpo/selection.json", args.cores, args.jobs)
-        except Missing:
-            print(f"halving {spec}: not measured yet", flush=True)
+        record = search_if_measured("halving", workdir, data, name, spec, "results/hpo/selection.json", args)
+        if record is None:
             continue
         chosen = json.loads((workdir / name / "results" / "hpo" / "selection.json").read_text())
         rounds = halving_lib.plan(n_combos, args.factor, float(share), resource, 200, 3)

@@ -148,6 +148,6 @@ def final_targets():
     targets = [f"{RESULTS}/evaluation/metrics.json", f"{RESULTS}/hpo/selection.json"]
     if ROUNDS:
         targets.append(f"{RESULTS}/hpo/halving_rounds.png")
-    if config["evaluation"].get("outer_folds"):
+    if config["evaluation"]["outer_folds"]:
         targets.append(f"{RESULTS}/evaluation/outer_summary.md")
     return targets + MODEL_TARGETS  # rules/predict.smk: the bundle, and predictions when asked

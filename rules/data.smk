@@ -19,8 +19,8 @@ rule download_dataset:
         runtime=30,
     params:
         source=DATASET["source"],
-        kaggle_handle=DATASET.get("kaggle_handle", ""),
-        url=DATASET.get("url", ""),
+        kaggle_handle=DATASET["kaggle_handle"],
+        url=DATASET["url"],
     script:
         "../workflow_scripts/steps/download_dataset.py"
 
@@ -41,10 +41,8 @@ rule validate_dataset:
         mem_mb=2000,
         runtime=10,
     params:
-        sha256=DATASET.get("sha256") or "",
+        sha256=DATASET["sha256"],
         source=DATASET["source"],
-        origin=DATASET.get(
-            {"kaggle": "kaggle_handle"}.get(DATASET["source"], DATASET["source"]), ""
-        ),
+        origin=DATASET[{"kaggle": "kaggle_handle"}.get(DATASET["source"], DATASET["source"])],
     script:
         "../workflow_scripts/steps/validate_dataset.py"

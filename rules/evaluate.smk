@@ -40,8 +40,8 @@ rule train_baseline:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=lambda wildcards: config["baselines"].get(wildcards.model, {}),
-        seed=TRAINING.get("seed", 42),
+        settings=lambda wildcards: config["baselines"][wildcards.model],
+        seed=TRAINING["seed"],
     script:
         "../workflow_scripts/steps/train_baseline.py"
 

@@ -21,8 +21,8 @@ rule prepare_features:
         runtime=10,
     params:
         features=config["features"],
-        early_stopping_fraction=TRAINING.get("early_stopping_fraction", 0.2),
-        seed=TRAINING.get("seed", 42),
+        early_stopping_fraction=TRAINING["early_stopping_fraction"],
+        seed=TRAINING["seed"],
     script:
         "../workflow_scripts/steps/prepare_features.py"
 
@@ -40,7 +40,7 @@ rule hpo_combination:
         "hpo"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING.get("threads", 1)
+    threads: TRAINING["threads"]
     resources:
         mem_mb=1500,
         runtime=10,
@@ -64,7 +64,7 @@ rule hpo_family:
         f"hpo_{SEARCH_JOBS}"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING.get("threads", 1)
+    threads: TRAINING["threads"]
     resources:
         mem_mb=2000,
         runtime=FAMILY_RUNTIME,
@@ -88,7 +88,7 @@ rule hpo_round_combination:
         "hpo"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING.get("threads", 1)
+    threads: TRAINING["threads"]
     resources:
         mem_mb=1500,
         runtime=10,
@@ -115,7 +115,7 @@ rule hpo_round_family:
         f"{BENCH}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.tsv"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING.get("threads", 1)
+    threads: TRAINING["threads"]
     resources:
         mem_mb=2000,
         runtime=lambda wildcards: PACK_RUNTIME[round_pack_kind(wildcards)],
@@ -198,7 +198,7 @@ rule aggregate_hpo:
         mem_mb=2000,
         runtime=20,
     params:
-        max_gap=config["selection"].get("max_gap", 0.05),
+        max_gap=config["selection"]["max_gap"],
         search={
             "strategy": config["search"]["strategy"],
             "final_round": (

@@ -19,15 +19,15 @@ rule label_artists:
         mem_mb=1000,
         runtime=120,
     params:
-        endpoint=LABELS.get("endpoint"),
-        contact=LABELS.get("contact"),
-        cache_dir=LABELS.get("cache_dir"),
-        batch_size=LABELS.get("batch_size"),
-        concurrency=LABELS.get("concurrency"),
-        timeout_s=LABELS.get("timeout_s"),
-        max_age_days=LABELS.get("max_age_days"),
-        refresh=LABELS.get("refresh"),
-        retry=LABELS.get("retry"),
+        endpoint=LABELS["endpoint"],
+        contact=LABELS["contact"],
+        cache_dir=LABELS["cache_dir"],
+        batch_size=LABELS["batch_size"],
+        concurrency=LABELS["concurrency"],
+        timeout_s=LABELS["timeout_s"],
+        max_age_days=LABELS["max_age_days"],
+        refresh=LABELS["refresh"],
+        retry=LABELS["retry"],
     script:
         "../workflow_scripts/steps/label_artists.py"
 
@@ -39,10 +39,10 @@ rule select_songs:
     output:
         songs=f"{RESULTS}/data/selected.parquet",
         artists=f"{RESULTS}/labels/artist_super_genres.csv",
-        counts=f"{RESULTS}/selection/genre_counts.csv",
-        unmapped=f"{RESULTS}/selection/unmapped_genres.csv",
+        counts=f"{RESULTS}/genres/genre_counts.csv",
+        unmapped=f"{RESULTS}/genres/unmapped_genres.csv",
         figure=report(
-            f"{RESULTS}/selection/genre_counts.png",
+            f"{RESULTS}/genres/genre_counts.png",
             category="Data",
             caption="../report/genre_counts.rst",
         ),
@@ -59,7 +59,7 @@ rule select_songs:
         source=LABELS["source"],
         super_genres=GENRES.get("super_genres"),
         keep=GENRES["keep"],
-        sampling=GENRES.get("sampling"),
+        sampling=GENRES["sampling"],
     script:
         "../workflow_scripts/steps/select_songs.py"
 

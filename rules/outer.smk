@@ -39,8 +39,8 @@ rule outer_features:
         runtime=10,
     params:
         features=config["features"],
-        early_stopping_fraction=TRAINING.get("early_stopping_fraction", 0.2),
-        seed=TRAINING.get("seed", 42),
+        early_stopping_fraction=TRAINING["early_stopping_fraction"],
+        seed=TRAINING["seed"],
     script:
         "../workflow_scripts/steps/prepare_features.py"
 

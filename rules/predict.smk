@@ -1,14 +1,14 @@
 from workflow_scripts import bundle as bundle_lib  # noqa: E402
 from workflow_scripts import predict as predict_lib  # noqa: E402
 
-PREDICT = config.get("predict") or {}
+PREDICT = config["predict"]
 # What final_targets adds: the bundle, and the predictions for predict.input when it is set.
 MODEL_TARGETS = [f"{RESULTS}/model/manifest.json"]
-if PREDICT.get("input"):
+if PREDICT["input"]:
     MODEL_TARGETS.append(f"{RESULTS}/predictions/{predict_lib.output_name(PREDICT)}.csv")
 # The outer summary goes into the model card when the outer evaluation is configured.
 OUTER_SUMMARY = (
-    [f"{RESULTS}/evaluation/outer_summary.md"] if config["evaluation"].get("outer_folds") else []
+    [f"{RESULTS}/evaluation/outer_summary.md"] if config["evaluation"]["outer_folds"] else []
 )
 
 
@@ -42,7 +42,7 @@ rule bundle_model:
         runtime=20,
     params:
         features=config["features"],
-        seed=TRAINING.get("seed", 42),
+        seed=TRAINING["seed"],
         ensemble=config["evaluation"]["ensemble"],
         split=config["split"],
         labels=config["labels"],
@@ -70,8 +70,8 @@ rule predict:
         mem_mb=3000,
         runtime=10,
     params:
-        model_name=PREDICT.get("model_name", "ensemble"),
-        all_models=PREDICT.get("all_models", False),
-        pool_by_artist=PREDICT.get("pool_by_artist", False),
+        model_name=PREDICT["model_name"],
+        all_models=PREDICT["all_models"],
+        pool_by_artist=PREDICT["pool_by_artist"],
     script:
         "../workflow_scripts/steps/predict.py"

@@ -5,7 +5,7 @@
 REPORT_SUMMARY = f"{RESULTS}/report/summary.rst"
 # The outer-fold summary when evaluation.outer_folds is on, else nothing.
 OUTER_TABLE = (
-    f"{RESULTS}/evaluation/outer_summary.csv" if config["evaluation"].get("outer_folds") else []
+    f"{RESULTS}/evaluation/outer_summary.csv" if config["evaluation"]["outer_folds"] else []
 )
 
 
@@ -13,7 +13,7 @@ rule report_summary:
     input:
         metrics=f"{RESULTS}/evaluation/metrics.json",
         selection=f"{RESULTS}/hpo/selection.json",
-        counts=f"{RESULTS}/selection/genre_counts.csv",
+        counts=f"{RESULTS}/genres/genre_counts.csv",
         cv=f"{RESULTS}/hpo/cv_results.csv",
         outer=OUTER_TABLE,
     output:
@@ -34,6 +34,6 @@ rule report_summary:
         mem_mb=1000,
         runtime=5,
     params:
-        group_by=config["split"].get("group_by"),
+        group_by=config["split"]["group_by"],
     script:
         "../workflow_scripts/steps/report_summary.py"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import DATASET_CSV, deep_update, default_config, planned_jobs, run_workflow, write_config
+from tests.conftest import DATASET_CSV, REPO, SMALL_GRID, deep_update, default_config, planned_jobs, run_workflow, write_config
 from tests.test_dataset import make_songs
+from workflow_scripts import models
 
 
 def dry_run_error(tmp_path: Path, changes: dict) -> str:
@@ -87,3 +91,57 @@ def test_default_config_lists_the_whole_grid(tmp_path: Path, synthetic) -> None:
     config = deep_update(default_config(), {"dataset": {"source": "path", "path": str(synthetic.csv)}})
     result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--dry-run", "--quiet", "rules")
     assert planned_jobs(result)["hpo_combination"] == 6144
+
+
+# Where config.yaml documents a value other than the schema's default on purpose.
+DOCUMENTED_OTHERWISE = {("dataset", "path"), ("baselines", "hgb", "grid")}
+
+
+def _schema_defaults(schema: dict, where: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    """Every property's path with a ``default`` in the schema, nested objects included."""
+    out = []
+    for name, sub in schema.get("properties", {}).items():
+        if "default" in sub:
+            out.append(((*where, name), sub["default"]))
+        out += _schema_defaults(sub, (*where, name))
+    return out
+
+
+def test_schema_defaults_are_config_yaml_values() -> None:
+    """Each default lives in the schema; Snakemake's validate fills it in where config.yaml's
+    key is left out (nested objects too), with the value config.yaml documents."""
+    from snakemake.utils import validate
+
+    defaults = _schema_defaults(yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text()))
+    assert len(defaults) > 30
+    assert dict(defaults)[("predict", "model_name")] == models.DEFAULT_MODEL  # the predict command's default
+    for path, default in defaults:
+        config = default_config()
+        parent = functools.reduce(operator.getitem, path[:-1], config)
+        documented = parent.pop(path[-1])
+        validate(config, str(REPO / "schemas" / "config.schema.yaml"))
+        filled = functools.reduce(operator.getitem, path, config)
+        assert filled == default or default == {}, path  # an object's {} is filled with its own defaults
+        if not any(other[: len(path)] == path for other in DOCUMENTED_OTHERWISE):
+            assert filled == documented, path
+
+
+def test_config_of_required_keys_only_plans_the_default_run(tmp_path: Path, synthetic) -> None:
+    """A config that gives only the schema's required keys runs with the defaults filled in."""
+    full = default_config()
+    config = {
+        "results_dir": "results",
+        "dataset": {"source": "path", "path": str(synthetic.csv)},
+        "labels": {"source": "wikidata"},
+        "genres": {"super_genres": full["genres"]["super_genres"], "keep": full["genres"]["keep"]},
+        "split": {k: full["split"][k] for k in ("test_size", "n_folds", "seed")},
+        "features": {k: full["features"][k] for k in ("numeric", "categorical")},
+        "training": {"max_epochs": full["training"]["max_epochs"]},
+        "grid": SMALL_GRID,  # the grid's size does not matter here; a small one plans fast
+        "selection": {},
+        "baselines": {},
+        "evaluation": {},
+    }
+    result = run_workflow(tmp_path, write_config(tmp_path / "config.yaml", config), "--dry-run", "--quiet", "rules")
+    jobs = planned_jobs(result)
+    assert jobs["hpo_combination"] == 4 and jobs["train_baseline"] == 3 and jobs["bundle_model"] == 1

@@ -164,7 +164,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory, oxigraph) -> dict:
         "results": results,
         "metrics": json.loads((results / "evaluation/metrics.json").read_text()),
         "selection": json.loads((results / "hpo/selection.json").read_text()),
-        "counts": pd.read_csv(results / "selection/genre_counts.csv"),
+        "counts": pd.read_csv(results / "genres/genre_counts.csv"),
         "cv": pd.read_csv(results / "hpo/cv_results.csv"),
         "profile": tmp_path_factory.mktemp("chromium"),
     }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tests.support.reference_text import reference_stacked_text
 from tests.test_dataset import make_songs
-from workflow_scripts import song_features
+from workflow_scripts import features, song_features
 
 
 def songs(n: int = 90) -> pd.DataFrame:
@@ -54,25 +55,6 @@ def random_texts(n: int, seed: int = 0) -> list[str]:
     return texts
 
 
-def reference_stacked_text(songs_frame, y, train_idx, other_idx, blocks, seed):
-    """stacked_text as first written: cross_val_predict of text_model, then a refit."""
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
-
-    texts = song_features.text_inputs(songs_frame)
-    groups = songs_frame["Artist"].astype(str).to_numpy()
-    train_parts, other_parts = [], {name: [] for name in other_idx}
-    inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
-    for block in blocks:
-        model = song_features.text_model(block)
-        column = texts[block]
-        oof = cross_val_predict(model, column.iloc[train_idx], y[train_idx], groups=groups[train_idx], cv=inner, method="predict_proba")
-        train_parts.append(2 * oof - 1)
-        model.fit(column.iloc[train_idx], y[train_idx])
-        for name, idx in other_idx.items():
-            other_parts[name].append(2 * model.predict_proba(column.iloc[idx]) - 1)
-    return np.hstack(train_parts), {name: np.hstack(parts) for name, parts in other_parts.items()}
-
-
 def assert_same_sparse(a, b) -> None:
     """The same matrix to the last bit, stored in the same order (the order decides the sums)."""
     assert a.shape == b.shape
@@ -117,3 +99,20 @@ def test_stacked_text_is_bit_identical_to_cross_val_predict_and_refit() -> None:
     np.testing.assert_array_equal(got_train, expected_train)
     for name in others:
         np.testing.assert_array_equal(got_other[name], expected_other[name])
+
+
+def test_training_set_stacks_fit_then_early_stopping_rows() -> None:
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for suffix, n_fit, n_es in (("", 5, 2), ("_0", 4, 3)):
+        for part, n in (("fit", n_fit), ("es", n_es)):
+            arrays[f"X_{part}{suffix}"] = rng.normal(size=(n, 3)).astype("float32")
+            for name in ("y", "fold", "row"):
+                arrays[f"{name}_{part}{suffix}"] = rng.integers(0, 100, size=n)
+    for suffix in ("", "_0"):
+        train = features.training_set(arrays, suffix)
+        np.testing.assert_array_equal(train.X, np.vstack([arrays[f"X_fit{suffix}"], arrays[f"X_es{suffix}"]]))
+        for field, name in (("y", "y"), ("folds", "fold"), ("rows", "row")):
+            expected = np.concatenate([arrays[f"{name}_fit{suffix}"], arrays[f"{name}_es{suffix}"]])
+            np.testing.assert_array_equal(getattr(train, field), expected)
+        assert train.X.dtype == np.float32 and len(train.rows) == len(arrays[f"row_fit{suffix}"]) + len(arrays[f"row_es{suffix}"])

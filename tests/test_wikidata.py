@@ -118,3 +118,23 @@ def test_hostile_names_only_ever_match_themselves(tmp_path: Path) -> None:
     for path in (tmp_path / "cache").rglob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
     assert stats.retries == 0
+
+
+def test_queried_span_covers_the_given_artists_entries(tmp_path: Path) -> None:
+    from workflow_scripts.wikidata.cache import ArtistCache
+    from workflow_scripts.wikidata.query import QUERY_VERSION
+
+    endpoint = "http://127.0.0.1:1/sparql"
+    cache = ArtistCache(tmp_path, endpoint)
+    assert cache.queried_span(["Queen"]) == {"first": None, "last": None, "artists": 0}
+    for artist, stamp in (
+        ("Queen", "2026-03-02T10:00:00+00:00"),
+        ("ABBA", "2026-01-05T09:00:00+00:00"),
+        ("Björk", "2026-05-01T08:00:00+00:00"),
+    ):
+        entry = {"artist": artist, "endpoint": endpoint, "query_version": QUERY_VERSION, "queried_at": stamp, "found": True, "items": []}
+        cache.put(entry)
+    # Björk's entry is not asked for; Nobody has none; Queen twice counts once.
+    span = cache.queried_span(["Queen", "ABBA", "Nobody", "Queen"])
+    assert span == {"first": "2026-01-05T09:00:00+00:00", "last": "2026-03-02T10:00:00+00:00", "artists": 2}
+    assert ArtistCache(tmp_path, "http://elsewhere/sparql").queried_span(["Queen"])["artists"] == 0  # another endpoint's cache

@@ -73,7 +73,7 @@ def assert_metrics_and_report(workdir: Path, config: dict, configfile: Path) -> 
     assert len(cv) == 4 and cv["mean_val_accuracy"].between(0, 1).all()
     selection = json.loads((workdir / "results/hpo/selection.json").read_text())
     assert selection["combo"] in set(cv["combo"]) and selection["reason"]
-    counts = pd.read_csv(workdir / "results/selection/genre_counts.csv")
+    counts = pd.read_csv(workdir / "results/genres/genre_counts.csv")
     assert set(counts["genre"]) == set(config["genres"]["keep"]) and counts["songs"].max() <= 150
     run_workflow(workdir, configfile, "--report", str(workdir / "report.html"))
     html = (workdir / "report.html").read_text(errors="replace")
@@ -95,7 +95,7 @@ def test_rerun_sends_no_query_for_cached_artists(finished: dict, proxy) -> None:
     assert (workdir / "results/labels/artist_genres.csv").read_text() == before
 
 
-def test_changing_genres_keep_reruns_selection_and_what_follows(finished: dict, tmp_path: Path) -> None:
+def test_changing_genres_keep_reruns_select_songs_and_what_follows(finished: dict, tmp_path: Path) -> None:
     config = {**finished["config"], "genres": {**finished["config"]["genres"], "keep": ["metal", "rock", "hip hop", "pop"]}}
     jobs = planned_jobs(run_workflow(finished["workdir"], write_config(tmp_path / "keep.yaml", config), "--dry-run"))
     assert "validate_dataset" not in jobs and "label_artists" not in jobs

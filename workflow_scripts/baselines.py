@@ -19,13 +19,13 @@ MODELS = ("knn", "svm", "hgb")
 
 def make_knn(cfg: Mapping[str, Any]) -> KNeighborsClassifier:
     """k-nearest neighbours (the study's k=12)."""
-    return KNeighborsClassifier(n_neighbors=int(cfg.get("n_neighbors", 12)))
+    return KNeighborsClassifier(n_neighbors=int(cfg["n_neighbors"]))
 
 
 def make_svm(cfg: Mapping[str, Any], seed: int) -> CalibratedClassifierCV:
     """RBF support vector machine (libsvm trains it one-vs-one), with probabilities by Platt
     scaling on 5 internal folds (what ``SVC(probability=True)`` did before scikit-learn 1.9)."""
-    svc = SVC(kernel="rbf", C=float(cfg.get("C", 1.0)), gamma=cfg.get("gamma", "scale"), random_state=seed)
+    svc = SVC(kernel="rbf", C=float(cfg["C"]), gamma=cfg["gamma"], random_state=seed)
     return CalibratedClassifierCV(svc, method="sigmoid", cv=5, ensemble=False)
 
 
@@ -36,14 +36,14 @@ def make_hgb(cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None)
     tuned = {k: cfg[k] for k in ("max_leaf_nodes", "l2_regularization", "max_depth") if k in cfg}
     estimator = HistGradientBoostingClassifier(
         **tuned,
-        learning_rate=float(cfg.get("learning_rate", 0.05)),
-        max_iter=int(cfg.get("max_iter", 500)),
+        learning_rate=float(cfg["learning_rate"]),
+        max_iter=int(cfg["max_iter"]),
         early_stopping=True,
         validation_fraction=0.15,
         n_iter_no_change=20,
         random_state=seed,
     )
-    grid = {k: list(v) for k, v in (cfg.get("grid") or {}).items()}
+    grid = {k: list(v) for k, v in cfg["grid"].items()}
     if folds is None or not grid:
         return estimator
     return GridSearchCV(estimator, grid, cv=PredefinedSplit(folds), scoring="accuracy", n_jobs=1, refit=True)

@@ -21,13 +21,13 @@ def schema_error_message(error: Any) -> str:
 def check(config: Mapping[str, Any]) -> None:
     """Cross-field checks after the schema: sources present, genres known, patterns compile."""
     dataset = config["dataset"]
-    if dataset["source"] in ("path", "url") and not dataset.get(dataset["source"]):
+    if dataset["source"] in ("path", "url") and not dataset[dataset["source"]]:
         raise UserError(
             f"dataset.source is {dataset['source']!r} but dataset.{dataset['source']} is empty.",
             f"set dataset.{dataset['source']} in the config.",
         )
     labels = config["labels"]
-    if labels["source"] == "csv" and not labels.get("csv"):
+    if labels["source"] == "csv" and not labels["csv"]:
         raise UserError("labels.source is 'csv' but labels.csv is empty.", "set labels.csv to a CSV with columns row, genre.")
     if labels["source"] == "wikidata":
         names = [sg["name"] for sg in config["genres"].get("super_genres", [])]
@@ -46,13 +46,13 @@ def check(config: Mapping[str, Any]) -> None:
                         f"genres.super_genres {sg['name']!r}: pattern {pattern!r} is not a valid regular expression ({error}).",
                         "fix the pattern (case-insensitive Python regular expression).",
                     ) from None
-    sampling = config["genres"].get("sampling", {})
-    if sampling.get("method") == "cap" and not sampling.get("cap"):
+    sampling = config["genres"]["sampling"]
+    if sampling["method"] == "cap" and not sampling["cap"]:
         raise UserError(
             "genres.sampling.method is 'cap' but genres.sampling.cap is not set.",
             "set genres.sampling.cap to the largest number of songs per genre.",
         )
-    if config["split"].get("group_by") == "artist" and "Artist" in config["features"]["categorical"]:
+    if config["split"]["group_by"] == "artist" and "Artist" in config["features"]["categorical"]:
         raise UserError(
             "features.categorical holds Artist while split.group_by is 'artist': an artist id carries nothing to unseen artists.",
             "remove Artist from features.categorical.",
@@ -65,8 +65,8 @@ def check(config: Mapping[str, Any]) -> None:
 def _check_halving(config: Mapping[str, Any]) -> None:
     """search.strategy: halving needs several combinations, a factor above 1 and a smallest
     budget below the full one that leaves at least two rounds."""
-    search = config.get("search", {})
-    if search.get("strategy") != "halving":
+    search = config["search"]
+    if search["strategy"] != "halving":
         return
     from workflow_scripts import grid, halving
 

@@ -151,35 +151,11 @@ def validate(
     out[ROW_ID] = ids.astype("int64")
     problems: list[str] = []
     for column, (low, high) in NUMERIC_RANGES.items():
-        if column not in required:
-            continue
-        values = pd.to_numeric(out[column], errors="coerce")
-        bad_type = values.isna() & out[column].notna()
-        if bad_type.any():
-            examples = ", ".join(repr(v) for v in out.loc[bad_type, column].astype(str).head(3))
-            problems.append(
-                f"column {column} has {int(bad_type.sum())} non-numeric value(s) (e.g. {examples}; rows {_rows(out, bad_type)})"
-            )
-            continue
-        out_of_range = pd.Series(False, index=out.index)
-        if low is not None:
-            out_of_range |= values < low
-        if high is not None:
-            out_of_range |= values > high
-        if out_of_range.any():
-            problems.append(
-                f"column {column} has {int(out_of_range.sum())} value(s) outside [{low}, {high}] (rows {_rows(out, out_of_range)})"
-            )
-        out[column] = values.astype("float64")
+        if column in required:
+            problems += _numeric(out, column, low, high)
     for column in BOOLEAN_COLUMNS:
-        if column not in required:
-            continue
-        text = out[column].astype("string").str.strip().str.lower()
-        mapped = text.map({"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False})
-        bad = mapped.isna() & text.notna()
-        if bad.any():
-            problems.append(f"column {column} has {int(bad.sum())} value(s) that are not True/False (rows {_rows(out, bad)})")
-        out[column] = mapped.astype("boolean")
+        if column in required:
+            problems += _boolean(out, column)
     if problems:
         raise UserError(f"The {source} has invalid values: " + "; ".join(problems) + ".", "fix or remove those rows in the CSV.")
     for column in TEXT_COLUMNS:
@@ -191,6 +167,36 @@ def validate(
             log.warning("dropping %d row(s) without an artist", int(blank.sum()))
             out = out.loc[~blank]
     return out.reset_index(drop=True)
+
+
+def _numeric(out: pd.DataFrame, column: str, low: float | None, high: float | None) -> list[str]:
+    """Type ``out[column]`` as float64 in place; the problems with its values (non-numeric ones
+    leave the column as read)."""
+    values = pd.to_numeric(out[column], errors="coerce")
+    bad_type = values.isna() & out[column].notna()
+    if bad_type.any():
+        examples = ", ".join(repr(v) for v in out.loc[bad_type, column].astype(str).head(3))
+        return [f"column {column} has {int(bad_type.sum())} non-numeric value(s) (e.g. {examples}; rows {_rows(out, bad_type)})"]
+    out_of_range = pd.Series(False, index=out.index)
+    if low is not None:
+        out_of_range |= values < low
+    if high is not None:
+        out_of_range |= values > high
+    out[column] = values.astype("float64")
+    if out_of_range.any():
+        return [f"column {column} has {int(out_of_range.sum())} value(s) outside [{low}, {high}] (rows {_rows(out, out_of_range)})"]
+    return []
+
+
+def _boolean(out: pd.DataFrame, column: str) -> list[str]:
+    """Type ``out[column]`` as a nullable boolean in place (True/False, 1/0); the values that are neither."""
+    text = out[column].astype("string").str.strip().str.lower()
+    mapped = text.map({"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False})
+    bad = mapped.isna() & text.notna()
+    out[column] = mapped.astype("boolean")
+    if bad.any():
+        return [f"column {column} has {int(bad.sum())} value(s) that are not True/False (rows {_rows(out, bad)})"]
+    return []
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> str:

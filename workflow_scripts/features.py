@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ def feature_frame(songs: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
     return out
 
 
-def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], imputer: str = "knn", seed: int = 42) -> Pipeline:
+def make_preprocessor(numeric: Sequence[str], categorical: Sequence[str], imputer: str, seed: int) -> Pipeline:
     """Impute and encode, then QuantileTransformer(normal) and MinMaxScaler(-1, 1)."""
     impute = KNNImputer(n_neighbors=5) if imputer == "knn" else SimpleImputer(strategy="median")
     columns = ColumnTransformer(
@@ -81,9 +81,9 @@ ENGINEERED_INPUTS = (
 def required_columns(features: Mapping[str, Any]) -> list[str]:
     """The raw dataset columns the configured features read (the Kaggle schema's names)."""
     columns = [*features["numeric"], *features["categorical"]]
-    if features.get("engineered"):
+    if features["engineered"]:
         columns += ENGINEERED_INPUTS
-    if features.get("flags") or features.get("text"):
+    if features["flags"] or features["text"]:
         columns += song_features.TEXT_COLUMNS
     return list(dict.fromkeys(columns))
 
@@ -93,8 +93,8 @@ def input_frame(songs: pd.DataFrame, features: Mapping[str, Any]) -> tuple[pd.Da
     configured numeric columns, then the categorical ones; and the numeric and categorical names."""
     numeric, categorical = list(features["numeric"]), list(features["categorical"])
     frame = feature_frame(songs, numeric, categorical)
-    extra = [song_features.engineered(songs)] if features.get("engineered") else []
-    extra += [song_features.flags(songs)] if features.get("flags") else []
+    extra = [song_features.engineered(songs)] if features["engineered"] else []
+    extra += [song_features.flags(songs)] if features["flags"] else []
     if extra:
         added = pd.concat(extra, axis=1)
         frame = pd.concat([added, frame], axis=1)
@@ -121,7 +121,7 @@ class FittedFeatures:
         """The float32 feature matrix of ``songs`` (typed as the dataset's validation leaves it)."""
         frame, _, _ = input_frame(songs, self.features)
         X = self.pipeline.transform(frame)
-        blocks = list(self.features.get("text") or [])
+        blocks = list(self.features["text"])
         if blocks:
             texts = song_features.text_inputs(songs)
             X = np.hstack([X, *(2 * self.text_models[block].predict_proba(texts[block]) - 1 for block in blocks)])
@@ -135,12 +135,10 @@ def fit_final(songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, A
     classes = sorted(merged["genre"].astype(str).unique())
     frame, numeric, categorical = input_frame(merged, features)
     train_idx = np.flatnonzero((merged["set"] == "train").to_numpy())
-    pipeline = make_preprocessor(numeric, categorical, features.get("imputer", "knn"), seed).fit(frame.iloc[train_idx])
+    pipeline = make_preprocessor(numeric, categorical, features["imputer"], seed).fit(frame.iloc[train_idx])
     y = _labels(merged, classes)
-    texts = song_features.text_inputs(merged) if features.get("text") else {}
-    text_models = {
-        block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features.get("text") or []
-    }
+    texts = song_features.text_inputs(merged) if features["text"] else {}
+    text_models = {block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
     return FittedFeatures(dict(features), classes, pipeline, text_models)
 
 
@@ -156,7 +154,7 @@ def prepare(
     merged = songs.merge(split, on="row", validate="one_to_one")
     classes = sorted(merged["genre"].astype(str).unique())
     frame, numeric, categorical = input_frame(merged, features)
-    blocks = list(features.get("text") or [])
+    blocks = list(features["text"])
     y = _labels(merged, classes)
     arrays: dict[str, np.ndarray] = {
         "classes": np.array(classes),
@@ -166,7 +164,7 @@ def prepare(
     def transform(train_mask: np.ndarray, others: dict[str, np.ndarray], suffix: str) -> None:
         train_idx = np.flatnonzero(train_mask)
         fit_idx, es_idx = train_test_split(train_idx, test_size=early_stopping_fraction, stratify=y[train_idx], random_state=seed)
-        pipeline = make_preprocessor(numeric, categorical, features.get("imputer", "knn"), seed)
+        pipeline = make_preprocessor(numeric, categorical, features["imputer"], seed)
         pipeline.fit(frame.iloc[train_idx])
         text: dict[str, np.ndarray] = {}
         if blocks:
@@ -202,3 +200,20 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Read an .npz written by save_arrays into memory."""
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+class TrainingSet(NamedTuple):
+    """A split's whole training set: its fit rows, then its early-stopping rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    folds: np.ndarray
+    rows: np.ndarray
+
+
+def training_set(arrays: Mapping[str, np.ndarray], suffix: str = "") -> TrainingSet:
+    """The fit and early-stopping arrays of one split (``suffix`` ``""``: the final split;
+    ``"_k"``: CV fold k) stacked, for the models that need no early-stopping rows."""
+    return TrainingSet(
+        *(np.concatenate([arrays[f"{name}_fit{suffix}"], arrays[f"{name}_es{suffix}"]]) for name in ("X", "y", "fold", "row"))
+    )

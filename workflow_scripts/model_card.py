@@ -12,18 +12,11 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
-def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdown: str | None = None) -> str:
-    """The card from the manifest (without files), the test metrics and the outer summary."""
-    protocol = manifest["protocol"]
-    artist_disjoint = protocol.get("group_by") == "artist"
+def _data(manifest: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[str]:
+    """The dataset, its digest and sizes, and where the labels came from."""
     dataset = manifest["dataset"]
     labels = manifest["labels"]
     lines = [
-        "# Model card: genre-factor genre classifier",
-        "",
-        "Predicts a song's genre (one of: " + ", ".join(manifest["classes"]) + ") from its Spotify and YouTube statistics.",
-        f"Default model: **{manifest['default_model']}** (soft vote of {', '.join(manifest['ensemble'])}).",
-        "",
         "## Data and labels",
         "",
         f"- Dataset: Kaggle 'Spotify and YouTube' ({dataset.get('source')}: {dataset.get('origin')}), "
@@ -37,8 +30,13 @@ def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdo
         )
     else:
         lines.append(f"- Labels: the CSV {labels.get('csv')} (row id -> genre).")
-    lines += [
-        "",
+    return lines
+
+
+def _protocol(manifest: Mapping[str, Any], artist_disjoint: bool) -> list[str]:
+    """The split, the chosen network, the features and the input columns."""
+    protocol = manifest["protocol"]
+    return [
         "## Protocol",
         "",
         f"- Split: {'artist-disjoint (every artist wholly in training or test)' if artist_disjoint else 'by song (the study)'}, "
@@ -48,7 +46,12 @@ def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdo
         f"- Features ({len(manifest['feature_names'])}): {', '.join(manifest['feature_names'][:25])}"
         + (" ..." if len(manifest["feature_names"]) > 25 else ""),
         f"- Required input columns: {', '.join(manifest['required_columns'])}.",
-        "",
+    ]
+
+
+def _test_metrics(metrics: Mapping[str, Any]) -> list[str]:
+    """One table row per model of the registry that has test metrics."""
+    lines = [
         "## Test metrics (held-out test set)",
         "",
         "| model | what | accuracy | macro AUC-PR | micro AUC-PR |",
@@ -60,10 +63,12 @@ def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdo
             lines.append(
                 f"| {model.name} | {model.title} | {_pct(result['accuracy'])} | {result['auc_pr_macro']:.3f} | {result['auc_pr_micro']:.3f} |"
             )
-    if outer_markdown:
-        lines += ["", "## Outer folds (every model on each outer fold, mean ± std over folds × seeds)", "", outer_markdown.strip()]
-    lines += [
-        "",
+    return lines
+
+
+def _limitations(artist_disjoint: bool) -> list[str]:
+    """Per-artist labels, seen versus new artists, pooling, the catalogue."""
+    return [
         "## Limitations",
         "",
         "- **Labels are per artist**, not per song: every song of an artist carries the artist's super-genre. A song that "
@@ -78,6 +83,25 @@ def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdo
         ),
         "- Several songs of one artist: `--pool-by-artist` averages their probabilities, a fairer prediction for each of them.",
         "- Trained on the songs of the Kaggle dataset (popular tracks, 2023); other catalogues may differ.",
-        "",
     ]
+
+
+def render(manifest: Mapping[str, Any], metrics: Mapping[str, Any], outer_markdown: str | None = None) -> str:
+    """The card from the manifest (without files), the test metrics and the outer summary."""
+    artist_disjoint = manifest["protocol"].get("group_by") == "artist"
+    lines = [
+        "# Model card: genre-factor genre classifier",
+        "",
+        "Predicts a song's genre (one of: " + ", ".join(manifest["classes"]) + ") from its Spotify and YouTube statistics.",
+        f"Default model: **{manifest['default_model']}** (soft vote of {', '.join(manifest['ensemble'])}).",
+        "",
+        *_data(manifest, metrics),
+        "",
+        *_protocol(manifest, artist_disjoint),
+        "",
+        *_test_metrics(metrics),
+    ]
+    if outer_markdown:
+        lines += ["", "## Outer folds (every model on each outer fold, mean ± std over folds × seeds)", "", outer_markdown.strip()]
+    lines += ["", *_limitations(artist_disjoint), ""]
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workflow_scripts import baselines, evaluation, models
+from workflow_scripts import baselines, evaluation, features, models
 
 log = logging.getLogger(__name__)
 SCORES = ("accuracy", "auc_pr_macro", "auc_pr_micro")
@@ -32,9 +32,7 @@ def evaluate_fold(
     from workflow_scripts.model import fit_network
 
     classes = [str(c) for c in arrays["classes"]]
-    X = np.vstack([arrays["X_fit"], arrays["X_es"]])
-    y = np.concatenate([arrays["y_fit"], arrays["y_es"]])
-    folds = np.concatenate([arrays["fold_fit"], arrays["fold_es"]])
+    X, y, folds, train_rows = features.training_set(arrays)
     X_test, y_test = arrays["X_test"], arrays["y_test"]
     test_artists = artist_of_row.loc[arrays["row_test"]]
     results: dict[str, list[dict[str, Any]]] = {}
@@ -51,10 +49,9 @@ def evaluate_fold(
     tuned: dict[str, dict[str, Any]] = {}
     for name in models.ESTIMATORS:
         if models.spec(name).seeded:
-            tuned[name] = models.tuned_params(name, settings.get(name, {}), first, X, y, folds)
+            tuned[name] = models.tuned_params(name, settings[name], first, X, y, folds)
         else:
-            fixed[name] = models.fit_estimator(name, settings.get(name, {}), first, X, y, folds)
-    train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
+            fixed[name] = models.fit_estimator(name, settings[name], first, X, y, folds)
     fixed["artist lookup"] = baselines.ArtistLookup().fit(artist_of_row.loc[train_rows], y, len(classes))
     record(models.probabilities(fixed, X_test, test_artists, ensemble, only=list(fixed)), None)
     for seed in seeds:
@@ -63,7 +60,7 @@ def evaluate_fold(
         )
         fitted = {**fixed, "network": network}
         for name, params in tuned.items():
-            fitted[name] = models.fit_estimator(name, {**settings.get(name, {}), **params}, int(seed), X, y)
+            fitted[name] = models.fit_estimator(name, {**settings[name], **params}, int(seed), X, y)
         seeded = [m.name for m in models.REGISTRY if m.seeded]
         probas = models.probabilities(fitted, X_test, test_artists, ensemble, only=seeded)
         record(probas, int(seed))

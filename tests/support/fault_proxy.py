@@ -48,8 +48,9 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
+
+from tests.support.processes import StartStop
 
 __all__ = ["FAULT_KINDS", "FaultProxy", "RequestRecord", "main"]
 
@@ -254,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, data, content_type, resp_headers)
 
 
-class FaultProxy:
+class FaultProxy(StartStop):
     """A reverse proxy in a background thread that injects faults into some answers.
 
     Args:
@@ -394,17 +395,6 @@ class FaultProxy:
             self._stopping.set()
             server.server_close()
             self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- decisions and counters --------------------------------------------------------------
 

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
+
+from tests.support.processes import StartStop
 
 __all__ = ["KaggleStandIn", "PortBusyError", "RecordedRequest"]
 
@@ -89,7 +90,7 @@ def _goog_md5(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
 
 
-class KaggleStandIn:
+class KaggleStandIn(StartStop):
     """Context manager running a stand-in Kaggle API on 127.0.0.1:<port> in a background thread.
 
     Args:
@@ -217,17 +218,6 @@ class KaggleStandIn:
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- answers -------------------------------------------------------------------------------
 

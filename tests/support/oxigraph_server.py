@@ -18,8 +18,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from tests.support.processes import StartStop
 
 __all__ = ["OxigraphServer", "find_free_port", "find_oxigraph_binary"]
 
@@ -55,7 +56,7 @@ def find_oxigraph_binary() -> Path:
     raise FileNotFoundError(f"oxigraph binary not found next to {sys.executable} nor on PATH (pip install oxigraph)")
 
 
-class OxigraphServer:
+class OxigraphServer(StartStop):
     """Load an N-Triples file into an on-disk store and serve it read-only.
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`). While
@@ -186,14 +187,3 @@ class OxigraphServer:
         if self._stderr_file is not None:
             self._stderr_file.close()
             self._stderr_file = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

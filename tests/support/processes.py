@@ -13,6 +13,8 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 RESET = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
 
@@ -59,3 +61,14 @@ def stop_group(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+class StartStop:
+    """``with server:`` for a test server class that defines ``start()`` (returning the
+    server) and ``stop()``: the fault proxy, the Oxigraph server, the Kaggle stand-in."""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

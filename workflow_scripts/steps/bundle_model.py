@@ -6,17 +6,7 @@ from pathlib import Path
 from workflow_scripts.step import run_step
 
 
-def wikidata_span(artists, cache_dir: str, endpoint: str) -> dict:
-    """First and last ``queried_at`` of the cache entries the labels came from."""
-    from workflow_scripts.wikidata.cache import ArtistCache
-
-    cache = ArtistCache(cache_dir, endpoint)
-    stamps = sorted(str(e["queried_at"]) for e in (cache.get(a) for a in sorted(set(artists))) if e and e.get("queried_at"))
-    return {"first": stamps[0] if stamps else None, "last": stamps[-1] if stamps else None, "artists": len(stamps)}
-
-
 def main(smk) -> None:
-    import numpy as np
     import pandas as pd
 
     from workflow_scripts import baselines, bundle, features, model_card, models
@@ -27,15 +17,17 @@ def main(smk) -> None:
     fitted = features.fit_final(songs, split, p.features, p.seed)
     arrays = features.load_arrays(smk.input.arrays)
     artists = songs.set_index("row")["Artist"]
-    y_train = np.concatenate([arrays["y_fit"], arrays["y_es"]])
-    lookup = baselines.ArtistLookup().fit(artists.loc[np.concatenate([arrays["row_fit"], arrays["row_es"]])], y_train, len(fitted.classes))
+    train = features.training_set(arrays)
+    lookup = baselines.ArtistLookup().fit(artists.loc[train.rows], train.y, len(fitted.classes))
     estimators = {name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)}
     metrics = json.loads(Path(smk.input.metrics).read_text())
     selection = json.loads(Path(smk.input.selection).read_text())
     dataset_info = json.loads(Path(smk.input.dataset).read_text())
     labels = dict(p.labels)
     if labels.get("source") == "wikidata":
-        labels["queried"] = wikidata_span(songs["Artist"].astype(str), labels["cache_dir"], labels["endpoint"])
+        from workflow_scripts.wikidata.cache import ArtistCache
+
+        labels["queried"] = ArtistCache(labels["cache_dir"], labels["endpoint"]).queried_span(songs["Artist"].astype(str))
     outer = Path(smk.input.outer[0]).read_text() if smk.input.outer else None
     manifest = {
         "classes": fitted.classes,

@@ -22,10 +22,8 @@ def main(smk) -> None:
     fitted = {"network": keras.models.load_model(smk.input.network, safe_mode=True)}
     fitted.update({name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)})
     songs = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
-    train_rows = np.concatenate([arrays["row_fit"], arrays["row_es"]])
-    fitted["artist lookup"] = baselines.ArtistLookup().fit(
-        songs.loc[train_rows], np.concatenate([arrays["y_fit"], arrays["y_es"]]), len(classes)
-    )
+    train = features.training_set(arrays)
+    fitted["artist lookup"] = baselines.ArtistLookup().fit(songs.loc[train.rows], train.y, len(classes))
     probas = models.probabilities(fitted, X_test, songs.loc[arrays["row_test"]], smk.params.ensemble)
     results = {name: evaluation.metrics(y_test, proba, classes) for name, proba in probas.items()}
     history = json.loads(Path(smk.input.history).read_text())
@@ -34,7 +32,7 @@ def main(smk) -> None:
         {
             "classes": classes,
             "n_test": int(len(y_test)),
-            "n_train": int(len(train_rows)),
+            "n_train": int(len(train.rows)),
             "network_combo": history["combo"],
             "network_params": history["params"],
             "ensemble": list(smk.params.ensemble),

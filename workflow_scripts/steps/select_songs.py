@@ -29,8 +29,7 @@ def main(smk) -> None:
         unmapped = pd.DataFrame(columns=["genre", "n_artists"])
         available = sorted(labelled["genre"].dropna().astype(str).unique())
     kept = genre_selection.keep_genres(labelled, p.keep, available)
-    sampling = p.sampling or {}
-    kept = genre_selection.sample(kept, sampling.get("method", "none"), sampling.get("cap"), sampling.get("seed", 42))
+    kept = genre_selection.sample(kept, p.sampling["method"], p.sampling["cap"], p.sampling["seed"])
     counts = genre_selection.genre_counts(kept)
     logging.getLogger(__name__).info("selected %d songs:\n%s", len(kept), counts.to_string(index=False))
     for frame, path in ((artists, smk.output.artists), (counts, smk.output.counts), (unmapped, smk.output.unmapped)):

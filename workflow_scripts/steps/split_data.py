@@ -10,7 +10,7 @@ from workflow_scripts.step import run_step
 def main(smk) -> None:
     s = smk.params.split
     songs = pd.read_parquet(smk.input[0])
-    split = make_split(songs, s["test_size"], s["n_folds"], s["seed"], s.get("group_by"), getattr(smk.params, "outer", None))
+    split = make_split(songs, s["test_size"], s["n_folds"], s["seed"], s["group_by"], getattr(smk.params, "outer", None))
     with atomic_path(smk.output[0]) as tmp:
         split.to_parquet(tmp, index=False)
 

@@ -2,7 +2,7 @@
 
 "Not on Wikidata" is cached (``found: false``); errors never are: an artist whose batch
 failed has no entry and is asked on the next run. Entries older than ``max_age_days`` are
-asked again, and ``forget`` deletes an entry. A cached entry is only used for the same
+asked again, and ``forget`` deletes an entry; ``queried_span`` says when the entries were asked. A cached entry is only used for the same
 endpoint URL and ``QUERY_VERSION``. Temporary files that killed writers left behind are
 removed by ``clean_stale``.
 """
@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,13 @@ class ArtistCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(target.parent)
         fileio.write_json_atomic(target, entry, fsync=False, make_parent=False)
+
+    def queried_span(self, artists: Iterable[str]) -> dict[str, Any]:
+        """When the entries of ``artists`` were asked: the first and last ``queried_at`` (None
+        without any entry) and how many of the artists have one (for the model card)."""
+        entries = (self.get(artist) for artist in sorted(set(artists)))
+        stamps = sorted(str(e["queried_at"]) for e in entries if e and e.get("queried_at"))
+        return {"first": stamps[0] if stamps else None, "last": stamps[-1] if stamps else None, "artists": len(stamps)}
 
     def forget(self, artist: str) -> bool:
         """Delete an artist's entry so the next run asks again; True when one existed."""
