@@ -116,7 +116,7 @@ def halving_candidates(index):
 
 
 def round_pack_kind(wildcards):
-    """How a halving job of rule hpo_round_family is packed: as the grid (search.jobs) in the
+    """How a job of hpo_round_family (halving) is packed: as the grid (search.jobs) in the
     last round, as search.halving.jobs before it."""
     return SEARCH_JOBS if ROUNDS[int(wildcards.round)].final else _HALVING["jobs"]
 
