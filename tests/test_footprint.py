@@ -54,7 +54,9 @@ def test_the_model_digest_covers_result_keys_only() -> None:
     assert "seeds" not in model["evaluation"]  # inactive without outer folds
     changed = {**config, "labels": {**config["labels"], "contact": "me@example.org", "timeout_s": 5}}
     assert footprint.model_config(changed) == model
-    assert footprint.model_config({**config, "selection": {"max_gap": 0.2}}) != model
+    assert footprint.model_config({**config, "baselines": {**config["baselines"], "knn": {"n_neighbors": 3}}}) != model
+    # the search reaches the model through the chosen network, which the manifest records itself
+    assert "grid" not in model and "search" not in model and "selection" not in model
 
 
 def test_the_schema_offers_exactly_the_registered_strategies() -> None:
