@@ -11,8 +11,7 @@ GENRE_SOURCE = (
 )
 
 
-# A checkpoint: a change of the mapping or the sampling that selects the same songs stops here.
-checkpoint select_songs:
+rule select_songs:
     input:
         songs=f"{RESULTS}/data/raw.parquet",
         labels=GENRE_SOURCE,

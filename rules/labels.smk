@@ -2,12 +2,10 @@
 LABELS = config["labels"]
 
 
-# Runs on the submitting machine: it talks to the SPARQL endpoint. A checkpoint: when its
-# table comes out byte-identical (an endpoint mirror, a refresh that changed nothing), the
-# jobs after it do not run (Snakemake re-plans after a checkpoint and compares checksums).
-# Run-time settings (contact, cache_dir, batch_size, concurrency, timeout_s, retry) are
-# read from snakemake.config by the step: they change no result.
-checkpoint label_artists:
+# Runs on the submitting machine: it talks to the SPARQL endpoint. Run-time settings
+# (contact, cache_dir, batch_size, concurrency, timeout_s, retry) are read from
+# snakemake.config by the step: they change no result.
+rule label_artists:
     input:
         f"{RESULTS}/data/raw.parquet",
     output:

@@ -166,9 +166,7 @@ rule write_grid:
         "../workflow_scripts/steps/write_grid.py"
 
 
-# A checkpoint: when the table and the choice come out byte-identical (another packing of
-# the same runs, a max_gap that keeps the choice), nothing after it runs.
-checkpoint aggregate_hpo:
+rule aggregate_hpo:
     input:
         grid=f"{RESULTS}/hpo/grid.csv",
         runs=lambda wildcards: PLAN.run_files(FINAL.index, checkpoints),
