@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import DATASET_CSV, REPO, needs_shared, run_workflow, small_config, write_config
 from workflow_scripts.bundle import store as bundle
@@ -128,10 +127,3 @@ def test_model_card_is_in_the_report(trained: dict) -> None:
     report = trained["workdir"] / "report.html"
     run_workflow(trained["workdir"], trained["configfile"], "--report", str(report))
     assert "model_card.md" in report.read_text(errors="replace")
-
-
-def test_registry_matches_the_config_schema() -> None:
-    schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())["properties"]
-    assert schema["evaluation"]["properties"]["ensemble"]["items"]["enum"] == list(models.MEMBERS)
-    assert schema["predict"]["properties"]["model_name"]["enum"] == [m.name for m in models.REGISTRY if m.in_bundle]
-    assert models.ESTIMATORS == ("knn", "svm", "hgb") and models.spec("artist lookup").file == "artist_lookup.json"

@@ -18,7 +18,6 @@ def main(smk) -> None:
     from workflow_scripts.evaluation import metrics as evaluation
     from workflow_scripts.evaluation import plots
     from workflow_scripts.features import pipeline as features
-    from workflow_scripts.models import estimators as baselines
     from workflow_scripts.models import registry as models
 
     arrays = features.load_arrays(smk.input.arrays)
@@ -28,7 +27,7 @@ def main(smk) -> None:
     fitted.update({name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)})
     songs = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
     train = features.training_set(arrays)
-    fitted["artist lookup"] = baselines.ArtistLookup().fit(songs.loc[train.rows], train.y, len(classes))
+    fitted["artist lookup"] = models.fit_artist_lookup(songs, train.rows, train.y, len(classes))
     probas = models.probabilities(fitted, X_test, songs.loc[arrays["row_test"]], smk.params.ensemble)
     results = {name: evaluation.metrics(y_test, proba, classes) for name, proba in probas.items()}
     history = json.loads(Path(smk.input.history).read_text())
