@@ -385,12 +385,13 @@ def test_landing_page_with_outer_folds_is_valid_restructuredtext() -> None:
         "n_combinations": 1,
     }
     counts = pd.DataFrame({"genre": ["metal", "r&b"], "songs": [30, 20]})
-    page = report_summary.landing_page(metrics, selection, counts, "artist", outer)
+    page = report_summary.landing_page(metrics, selection, counts, "artist", outer, n_folds=4)
     html = publish_parts(page, writer="html", settings_overrides={"halt_level": 2})["html_body"]
     outer_rows = next(t for t in tables_of(html) if t[0][-1] == "runs")
     assert [r[0] for r in outer_rows[1:]] == list(outer["model"])
     assert outer_rows[1][1] == f"{outer['accuracy_mean'][0]:.3f} ± {outer['accuracy_std'][0]:.3f}" and outer_rows[1][-1] == "6"
     assert "artist-disjoint" in html and "reduce_lr_min_lr=1e-05" in html and "r&amp;b 20" in html
+    assert "(4-fold CV)" in html  # split.n_folds, not a fixed 3
 
 
 def test_grid_view_carries_its_scripts_and_every_combination(tmp_path: Path) -> None:
