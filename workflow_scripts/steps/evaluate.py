@@ -15,8 +15,8 @@ def main(smk) -> None:
 
     from workflow_scripts.bundle import store as bundle
     from workflow_scripts.core.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.evaluation import evaluation_figures as figures
     from workflow_scripts.evaluation import metrics as evaluation
-    from workflow_scripts.evaluation import plots
     from workflow_scripts.features import pipeline as features
     from workflow_scripts.models import registry as models
 
@@ -57,10 +57,10 @@ def main(smk) -> None:
     )
     with atomic_path(smk.output.probabilities) as tmp:
         long.to_parquet(tmp, index=False)
-    plots.confusion_matrices(results, classes, smk.output.confusion)
-    plots.pr_curves(y_test, probas, classes, smk.output.pr_curves)
-    plots.training_curves(history, smk.output.curves)
-    plots.comparison(results, smk.output.comparison)
+    figures.confusion_matrices(results, classes, smk.output.confusion)
+    figures.pr_curves(y_test, probas, classes, smk.output.pr_curves)
+    figures.training_curves(history, smk.output.curves)
+    figures.comparison(results, smk.output.comparison)
 
 
 run_step(main, snakemake)  # noqa: F821
