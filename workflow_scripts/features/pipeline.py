@@ -123,8 +123,8 @@ def fit_final(songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, A
     pipeline = make_preprocessor(numeric, categorical, features["imputer"], seed).fit(frame.iloc[train_idx])
     y = _labels(merged, classes)
     texts = song_texts.text_inputs(merged) if features["text"] else {}
-    text_models = {block: text_models.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
-    return FittedFeatures(dict(features), classes, pipeline, text_models)
+    fitted_text = {block: text_models.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
+    return FittedFeatures(dict(features), classes, pipeline, fitted_text)
 
 
 def prepare(
