@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATASET_CSV, REPO, needs_shared, run_workflow, small_config, write_config
+from workflow_scripts.bundle import manifest as bundle_manifest
 from workflow_scripts.bundle import store as bundle
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.models import registry as models
@@ -58,7 +59,7 @@ def few_songs(path: Path, n: int = 5) -> Path:
 def test_manifest_records_every_file_versions_and_provenance(trained: dict) -> None:
     folder = trained["model"]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format"] == bundle.FORMAT and manifest["format_version"] == bundle.FORMAT_VERSION
+    assert manifest["format"] == bundle_manifest.FORMAT and manifest["format_version"] == bundle_manifest.FORMAT_VERSION
     on_disk = {p.name for p in folder.iterdir() if p.name != "manifest.json"}
     assert set(manifest["files"]) == on_disk
     assert {"preprocessing.skops", "text_song.skops", "text_song.vocabulary.json", "network.keras", "model_card.md"} <= on_disk
@@ -114,7 +115,7 @@ def test_tampered_file_is_a_clear_error_and_writes_nothing(trained: dict, tmp_pa
 def test_bundle_of_another_format_version_is_refused(trained: dict, tmp_path: Path) -> None:
     folder = copy_bundle(trained, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": bundle.FORMAT_VERSION + 1}))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": bundle_manifest.FORMAT_VERSION + 1}))
     output = tmp_path / "out.csv"
     result = predict_cli(folder, few_songs(tmp_path / "songs.csv"), output)
     assert result.returncode == 1 and "format version 2" in result.stderr and "Traceback" not in result.stderr
