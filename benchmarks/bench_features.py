@@ -44,7 +44,7 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 
 def old_stacked_text(songs, y, train_idx, other_idx, blocks, seed):  # type: ignore[no-untyped-def]
-    """workflow_scripts/features/song_features.py's stacked_text before issue #14 (commit 38bad10):
+    """stacked_text (workflow_scripts/features/text_stacking.py, then song_features.py) before issue #14 (commit 38bad10):
     the test suite's reference (tests/support/reference_text.py)."""
     from tests.support.reference_text import reference_stacked_text
 
@@ -85,12 +85,12 @@ def worker(method: str, out: Path) -> None:
     import pandas as pd
 
     from workflow_scripts.features import pipeline as features
-    from workflow_scripts.features import song_features
+    from workflow_scripts.features import text_models, text_stacking
 
     if method in ("old", "exact"):
-        song_features.TEXT_SOLVER = "lbfgs"
+        text_models.TEXT_SOLVER = "lbfgs"
     if method == "old":
-        song_features.stacked_text = old_stacked_text
+        text_stacking.stacked_text = old_stacked_text
     songs, split = pd.read_parquet(SONGS), pd.read_parquet(SPLIT)
     wall, cpu = time.perf_counter(), time.process_time()
     arrays = features.prepare(songs, split, feature_config(), 0.2, 42)

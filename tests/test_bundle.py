@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import DATASET_CSV, REPO, needs_shared, run_workflow, small_config, write_config
+from workflow_scripts.bundle import manifest as bundle_manifest
 from workflow_scripts.bundle import store as bundle
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.models import registry as models
@@ -59,7 +59,7 @@ def few_songs(path: Path, n: int = 5) -> Path:
 def test_manifest_records_every_file_versions_and_provenance(trained: dict) -> None:
     folder = trained["model"]
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format"] == bundle.FORMAT and manifest["format_version"] == bundle.FORMAT_VERSION
+    assert manifest["format"] == bundle_manifest.FORMAT and manifest["format_version"] == bundle_manifest.FORMAT_VERSION
     on_disk = {p.name for p in folder.iterdir() if p.name != "manifest.json"}
     assert set(manifest["files"]) == on_disk
     assert {"preprocessing.skops", "text_song.skops", "text_song.vocabulary.json", "network.keras", "model_card.md"} <= on_disk
@@ -115,7 +115,7 @@ def test_tampered_file_is_a_clear_error_and_writes_nothing(trained: dict, tmp_pa
 def test_bundle_of_another_format_version_is_refused(trained: dict, tmp_path: Path) -> None:
     folder = copy_bundle(trained, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": bundle.FORMAT_VERSION + 1}))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": bundle_manifest.FORMAT_VERSION + 1}))
     output = tmp_path / "out.csv"
     result = predict_cli(folder, few_songs(tmp_path / "songs.csv"), output)
     assert result.returncode == 1 and "format version 2" in result.stderr and "Traceback" not in result.stderr
@@ -128,10 +128,3 @@ def test_model_card_is_in_the_report(trained: dict) -> None:
     report = trained["workdir"] / "report.html"
     run_workflow(trained["workdir"], trained["configfile"], "--report", str(report))
     assert "model_card.md" in report.read_text(errors="replace")
-
-
-def test_registry_matches_the_config_schema() -> None:
-    schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())["properties"]
-    assert schema["evaluation"]["properties"]["ensemble"]["items"]["enum"] == list(models.MEMBERS)
-    assert schema["predict"]["properties"]["model_name"]["enum"] == [m.name for m in models.REGISTRY if m.in_bundle]
-    assert models.ESTIMATORS == ("knn", "svm", "hgb") and models.spec("artist lookup").file == "artist_lookup.json"

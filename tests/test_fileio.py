@@ -34,7 +34,8 @@ def umask(request: pytest.FixtureRequest):
 def test_every_writer_follows_the_umask(tmp_path: Path, umask: int, expected: int) -> None:
     fileio.write_text_atomic(tmp_path / "a.txt", "text\n")
     fileio.write_json_atomic(tmp_path / "b.json", {"x": 1}, fsync=False)
-    fileio.write_with(tmp_path / "c.bin", lambda tmp: tmp.write_bytes(b"\0"))
+    with fileio.atomic_path(tmp_path / "c.bin") as tmp:
+        tmp.write_bytes(b"\0")
     with fileio.atomic_path(tmp_path / "sub" / "d.csv") as tmp:
         tmp.write_text("a,b\n")
     with open(tmp_path / "plain.txt", "w") as handle:  # what plain open() gives, for comparison
@@ -64,8 +65,8 @@ def test_failed_writer_leaves_the_old_file_and_no_debris(tmp_path: Path) -> None
         tmp.write_text("half")
         raise RuntimeError("writer died")
 
-    with pytest.raises(RuntimeError):
-        fileio.write_with(target, broken)
+    with pytest.raises(RuntimeError), fileio.atomic_path(target) as tmp:
+        broken(tmp)
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 

@@ -385,12 +385,13 @@ def test_landing_page_with_outer_folds_is_valid_restructuredtext() -> None:
         "n_combinations": 1,
     }
     counts = pd.DataFrame({"genre": ["metal", "r&b"], "songs": [30, 20]})
-    page = report_summary.landing_page(metrics, selection, counts, "artist", outer)
+    page = report_summary.landing_page(metrics, selection, counts, "artist", outer, n_folds=4)
     html = publish_parts(page, writer="html", settings_overrides={"halt_level": 2})["html_body"]
     outer_rows = next(t for t in tables_of(html) if t[0][-1] == "runs")
     assert [r[0] for r in outer_rows[1:]] == list(outer["model"])
     assert outer_rows[1][1] == f"{outer['accuracy_mean'][0]:.3f} ± {outer['accuracy_std'][0]:.3f}" and outer_rows[1][-1] == "6"
     assert "artist-disjoint" in html and "reduce_lr_min_lr=1e-05" in html and "r&amp;b 20" in html
+    assert "(4-fold CV)" in html  # split.n_folds, not a fixed 3
 
 
 def test_grid_view_carries_its_scripts_and_every_combination(tmp_path: Path) -> None:
@@ -439,36 +440,38 @@ def test_no_figure_has_overlapping_labels(monkeypatch: pytest.MonkeyPatch, tmp_p
     import numpy as np
     import yaml
 
-    from workflow_scripts.evaluation import plots
-    from workflow_scripts.search import grid
+    from workflow_scripts.evaluation import evaluation_figures
+    from workflow_scripts.genres import counts_figure
+    from workflow_scripts.search import grid, search_figures
 
     drawn = {}
-    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.__setitem__(Path(path).stem, fig))
+    for module in (evaluation_figures, counts_figure, search_figures):
+        monkeypatch.setattr(module, "save_figure", lambda fig, path: drawn.__setitem__(Path(path).stem, fig))
     rng = np.random.default_rng(0)
     combos = grid.expand(yaml.safe_load((REPO / "config.yaml").read_text())["grid"])
     cv = pd.DataFrame(
         [{"combo": c, **p, "mean_val_accuracy": rng.uniform(0.5, 0.7), "gap": rng.uniform(0, 0.1)} for c, p in combos.items()]
     )
-    plots.hyperparameter_effects(cv, HYPERPARAMETERS, tmp_path / "effects.png")
-    plots.score_vs_gap(cv, cv["combo"][0], 0.05, tmp_path / "tradeoff.png")
+    search_figures.hyperparameter_effects(cv, HYPERPARAMETERS, tmp_path / "effects.png")
+    search_figures.score_vs_gap(cv, cv["combo"][0], 0.05, tmp_path / "tradeoff.png")
     genres = ["classical", "electronic", "hip hop", "metal", "pop", "rock"]
-    plots.genre_counts(pd.DataFrame({"genre": genres, "songs": [1543, 980, 2210, 1200, 4000, 3100]}), tmp_path / "counts.png")
+    counts_figure.genre_counts(pd.DataFrame({"genre": genres, "songs": [1543, 980, 2210, 1200, 4000, 3100]}), tmp_path / "counts.png")
     models = ["network", "knn", "svm", "hgb", "ensemble", "artist lookup"]
     y = rng.integers(0, len(genres), 300)
     probas = {m: rng.dirichlet(np.ones(len(genres)), 300) for m in models}
     results = {
         m: {"accuracy": 0.6, "auc_pr_macro": 0.6, "auc_pr_micro": 0.7, "confusion": rng.integers(0, 500, (6, 6)).tolist()} for m in models
     }
-    plots.confusion_matrices(results, genres, tmp_path / "confusion.png")
-    plots.pr_curves(y, probas, genres, tmp_path / "pr.png")
-    plots.comparison(results, tmp_path / "comparison.png")
-    plots.training_curves(
+    evaluation_figures.confusion_matrices(results, genres, tmp_path / "confusion.png")
+    evaluation_figures.pr_curves(y, probas, genres, tmp_path / "pr.png")
+    evaluation_figures.comparison(results, tmp_path / "comparison.png")
+    evaluation_figures.training_curves(
         {k: list(rng.uniform(0, 1, 80)) for k in ("loss", "val_loss", "accuracy", "val_accuracy")}, tmp_path / "curves.png"
     )
     scores = {
         f"{s}_{stat}": rng.uniform(0.01, 0.7, len(models)) for s in ("accuracy", "auc_pr_macro", "auc_pr_micro") for stat in ("mean", "std")
     }
-    plots.outer_summary(pd.DataFrame({"model": models, **scores}), tmp_path / "outer.png")
+    evaluation_figures.outer_summary(pd.DataFrame({"model": models, **scores}), tmp_path / "outer.png")
     assert len(drawn) == 8
     for name, fig in drawn.items():
         assert overlapping_labels(fig) == [], name

@@ -7,8 +7,8 @@ import pandas as pd
 
 from tests.support.reference_text import reference_stacked_text
 from tests.test_dataset import make_songs
+from workflow_scripts.features import engineered_ratios, text_flags, text_stacking, tfidf_counts
 from workflow_scripts.features import pipeline as features
-from workflow_scripts.features import song_features
 
 
 def songs(n: int = 90) -> pd.DataFrame:
@@ -25,8 +25,8 @@ def songs(n: int = 90) -> pd.DataFrame:
 
 def test_engineered_and_flags_are_numeric_per_song() -> None:
     data = songs()
-    eng = song_features.engineered(data)
-    flags = song_features.flags(data)
+    eng = engineered_ratios.engineered(data)
+    flags = text_flags.flags(data)
     assert len(eng) == len(flags) == len(data)
     assert "likes_per_view" in eng and eng.dtypes.map(lambda d: d.kind == "f").all()
     assert flags["t_official_video"].eq(1).all() and flags["desc_urls"].iloc[1] > 0
@@ -37,10 +37,10 @@ def test_stacked_text_never_sees_labels_outside_training_rows() -> None:
     data = songs()
     y = pd.Categorical(data["genre"]).codes.astype(int)
     train, test = np.arange(60), np.arange(60, 90)
-    first_train, first_other = song_features.stacked_text(data, y, train, {"test": test}, ["song"], 42)
+    first_train, first_other = text_stacking.stacked_text(data, y, train, {"test": test}, ["song"], 42)
     shuffled = y.copy()
     shuffled[test] = np.roll(shuffled[test], 1)
-    second_train, second_other = song_features.stacked_text(data, shuffled, train, {"test": test}, ["song"], 42)
+    second_train, second_other = text_stacking.stacked_text(data, shuffled, train, {"test": test}, ["song"], 42)
     np.testing.assert_array_equal(first_train, second_train)
     np.testing.assert_array_equal(first_other["test"], second_other["test"])
     assert first_train.shape == (60, 3) and first_other["test"].shape == (30, 3)
@@ -78,7 +78,7 @@ def test_counts_reproduce_tfidf_vectorizer_fits_on_any_rows() -> None:
     rng = np.random.default_rng(1)
     rows = [np.arange(10, 100), rng.permutation(120)[:70], np.sort(rng.permutation(120)[:50])]
     for vectorizer in vectorizers:
-        counts = song_features._Counts(vectorizer, texts)
+        counts = tfidf_counts.TfidfCounts(vectorizer, texts)
         for fit_rows in rows:
             other = np.setdiff1d(np.arange(120), fit_rows)
             expected = clone(vectorizer)
@@ -96,7 +96,7 @@ def test_stacked_text_is_bit_identical_to_cross_val_predict_and_refit() -> None:
     train, others = np.arange(20, 150), {"val": np.arange(20), "test": np.arange(100, 110)}
     blocks = ["song", "description", "channel"]
     expected_train, expected_other = reference_stacked_text(data, y, train, others, blocks, 7)
-    got_train, got_other = song_features.stacked_text(data, y, train, others, blocks, 7)
+    got_train, got_other = text_stacking.stacked_text(data, y, train, others, blocks, 7)
     np.testing.assert_array_equal(got_train, expected_train)
     for name in others:
         np.testing.assert_array_equal(got_other[name], expected_other[name])

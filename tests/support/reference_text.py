@@ -1,6 +1,6 @@
 """The stacked text features as first written (before issue #14): cross_val_predict of each
 block's text model on the training rows, then a refit on all of them. The test suite checks
-``song_features.stacked_text`` against it bit for bit; benchmarks/bench_features.py times it."""
+``text_stacking.stacked_text`` against it bit for bit; benchmarks/bench_features.py times it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from workflow_scripts.features import song_features
+from workflow_scripts.features import song_texts, text_models
 
 
 def reference_stacked_text(
@@ -24,13 +24,13 @@ def reference_stacked_text(
     each of ``other_idx``, one block after the other (what ``stacked_text`` returns)."""
     from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
-    texts = song_features.text_inputs(songs)
+    texts = song_texts.text_inputs(songs)
     groups = songs["Artist"].astype(str).to_numpy()
     train_parts: list[np.ndarray] = []
     other_parts: dict[str, list[np.ndarray]] = {name: [] for name in other_idx}
     inner = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
     for block in blocks:
-        model = song_features.text_model(block)
+        model = text_models.text_model(block)
         column = texts[block]
         oof = cross_val_predict(model, column.iloc[train_idx], y[train_idx], groups=groups[train_idx], cv=inner, method="predict_proba")
         train_parts.append(2 * oof - 1)

@@ -17,7 +17,7 @@ import re
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,12 +70,6 @@ def write_json_atomic(target: str | Path, data: Any, fsync: bool = True, make_pa
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     write_text_atomic(target, text, fsync, make_parent)
-
-
-def write_with(target: str | Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and move the result over ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        writer(tmp)
 
 
 def _pid_alive(pid: int) -> bool:

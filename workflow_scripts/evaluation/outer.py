@@ -14,7 +14,6 @@ import pandas as pd
 
 from workflow_scripts.evaluation import metrics as evaluation
 from workflow_scripts.features import pipeline as features
-from workflow_scripts.models import estimators as baselines
 from workflow_scripts.models import registry as models
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ def evaluate_fold(
             tuned[name] = models.tuned_params(name, settings[name], first, X, y, folds)
         else:
             fixed[name] = models.fit_estimator(name, settings[name], first, X, y, folds)
-    fixed["artist lookup"] = baselines.ArtistLookup().fit(artist_of_row.loc[train_rows], y, len(classes))
+    fixed["artist lookup"] = models.fit_artist_lookup(artist_of_row, train_rows, y, len(classes))
     record(models.probabilities(fixed, X_test, test_artists, ensemble, only=list(fixed)), None)
     for seed in seeds:
         network, history = fit_network(

@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransfor
 
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path
-from workflow_scripts.features import song_features
+from workflow_scripts.features import engineered_ratios, song_texts, text_flags, text_models, text_stacking
 
 
 def feature_frame(songs: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pd.DataFrame:
@@ -63,28 +63,13 @@ def _labels(songs: pd.DataFrame, classes: Sequence[str]) -> np.ndarray:
     return pd.Categorical(songs["genre"].astype(str), categories=list(classes)).codes.astype("int32")
 
 
-#: The raw columns song_features.engineered reads.
-ENGINEERED_INPUTS = (
-    "Views",
-    "Likes",
-    "Comments",
-    "Stream",
-    "Duration_ms",
-    "Energy",
-    "Acousticness",
-    "Danceability",
-    "Speechiness",
-    "Loudness",
-)
-
-
 def required_columns(features: Mapping[str, Any]) -> list[str]:
     """The raw dataset columns the configured features read (the Kaggle schema's names)."""
     columns = [*features["numeric"], *features["categorical"]]
     if features["engineered"]:
-        columns += ENGINEERED_INPUTS
+        columns += engineered_ratios.ENGINEERED_INPUTS
     if features["flags"] or features["text"]:
-        columns += song_features.TEXT_COLUMNS
+        columns += song_texts.TEXT_COLUMNS
     return list(dict.fromkeys(columns))
 
 
@@ -93,8 +78,8 @@ def input_frame(songs: pd.DataFrame, features: Mapping[str, Any]) -> tuple[pd.Da
     configured numeric columns, then the categorical ones; and the numeric and categorical names."""
     numeric, categorical = list(features["numeric"]), list(features["categorical"])
     frame = feature_frame(songs, numeric, categorical)
-    extra = [song_features.engineered(songs)] if features["engineered"] else []
-    extra += [song_features.flags(songs)] if features["flags"] else []
+    extra = [engineered_ratios.engineered(songs)] if features["engineered"] else []
+    extra += [text_flags.flags(songs)] if features["flags"] else []
     if extra:
         added = pd.concat(extra, axis=1)
         frame = pd.concat([added, frame], axis=1)
@@ -123,7 +108,7 @@ class FittedFeatures:
         X = self.pipeline.transform(frame)
         blocks = list(self.features["text"])
         if blocks:
-            texts = song_features.text_inputs(songs)
+            texts = song_texts.text_inputs(songs)
             X = np.hstack([X, *(2 * self.text_models[block].predict_proba(texts[block]) - 1 for block in blocks)])
         return X.astype("float32")
 
@@ -137,9 +122,9 @@ def fit_final(songs: pd.DataFrame, split: pd.DataFrame, features: Mapping[str, A
     train_idx = np.flatnonzero((merged["set"] == "train").to_numpy())
     pipeline = make_preprocessor(numeric, categorical, features["imputer"], seed).fit(frame.iloc[train_idx])
     y = _labels(merged, classes)
-    texts = song_features.text_inputs(merged) if features["text"] else {}
-    text_models = {block: song_features.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
-    return FittedFeatures(dict(features), classes, pipeline, text_models)
+    texts = song_texts.text_inputs(merged) if features["text"] else {}
+    fitted_text = {block: text_models.text_model(block).fit(texts[block].iloc[train_idx], y[train_idx]) for block in features["text"]}
+    return FittedFeatures(dict(features), classes, pipeline, fitted_text)
 
 
 def prepare(
@@ -169,7 +154,7 @@ def prepare(
         text: dict[str, np.ndarray] = {}
         if blocks:
             position = pd.Series(np.arange(len(train_idx)), index=train_idx)
-            text_train, text_other = song_features.stacked_text(merged, y, train_idx, others, blocks, seed)
+            text_train, text_other = text_stacking.stacked_text(merged, y, train_idx, others, blocks, seed)
             text = {"fit": text_train[position[fit_idx].to_numpy()], "es": text_train[position[es_idx].to_numpy()], **text_other}
         for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
             X = pipeline.transform(frame.iloc[idx])

@@ -1,9 +1,10 @@
 """Models beside the network: KNN, RBF SVM (one-vs-one), gradient boosting tuned on the
-training folds, soft voting, and the artist-lookup ceiling."""
+training folds (one factory each in :data:`FACTORIES`), soft voting, and the artist-lookup
+ceiling."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,15 +15,13 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 
-MODELS = ("knn", "svm", "hgb")
 
-
-def make_knn(cfg: Mapping[str, Any]) -> KNeighborsClassifier:
+def make_knn(cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None) -> KNeighborsClassifier:
     """k-nearest neighbours (the study's k=12)."""
     return KNeighborsClassifier(n_neighbors=int(cfg["n_neighbors"]))
 
 
-def make_svm(cfg: Mapping[str, Any], seed: int) -> CalibratedClassifierCV:
+def make_svm(cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None) -> CalibratedClassifierCV:
     """RBF support vector machine (libsvm trains it one-vs-one), with probabilities by Platt
     scaling on 5 internal folds (what ``SVC(probability=True)`` did before scikit-learn 1.9)."""
     svc = SVC(kernel="rbf", C=float(cfg["C"]), gamma=cfg["gamma"], random_state=seed)
@@ -49,15 +48,16 @@ def make_hgb(cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None)
     return GridSearchCV(estimator, grid, cv=PredefinedSplit(folds), scoring="accuracy", n_jobs=1, refit=True)
 
 
+#: Each estimator of the registry (``models.registry.ESTIMATORS``): its settings
+#: (``baselines.<name>``), the seed and, to search a grid on them, the training rows' CV folds.
+FACTORIES: dict[str, Callable[[Mapping[str, Any], int, np.ndarray | None], Any]] = {"knn": make_knn, "svm": make_svm, "hgb": make_hgb}
+
+
 def make(name: str, cfg: Mapping[str, Any], seed: int, folds: np.ndarray | None = None) -> Any:
-    """The estimator called ``name`` (one of MODELS)."""
-    if name == "knn":
-        return make_knn(cfg)
-    if name == "svm":
-        return make_svm(cfg, seed)
-    if name == "hgb":
-        return make_hgb(cfg, seed, folds)
-    raise ValueError(f"unknown model {name!r}; expected one of {MODELS}")
+    """The estimator called ``name`` (one of :data:`FACTORIES`)."""
+    if name not in FACTORIES:
+        raise ValueError(f"unknown model {name!r}; expected one of {tuple(FACTORIES)}")
+    return FACTORIES[name](cfg, seed, folds)
 
 
 def soft_vote(probas: Mapping[str, np.ndarray], members: Sequence[str]) -> np.ndarray:
@@ -86,3 +86,19 @@ class ArtistLookup:
 
     def predict(self, artists: pd.Series) -> np.ndarray:
         return self.predict_proba(artists).argmax(axis=1)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON: the artists, their genre shares, the prior."""
+        table = self.table_
+        return {"artists": [str(a) for a in table.index], "shares": table.to_numpy(dtype=float).tolist(), "prior": self.prior_.tolist()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ArtistLookup:
+        """The lookup that :meth:`to_json` wrote."""
+        lookup = cls()
+        n_classes = len(data["prior"])
+        lookup.table_ = pd.DataFrame(
+            np.asarray(data["shares"], dtype=float).reshape(-1, n_classes), index=data["artists"], columns=range(n_classes)
+        )
+        lookup.prior_ = np.asarray(data["prior"], dtype=float)
+        return lookup

@@ -27,9 +27,21 @@ from typing import Any
 
 import numpy as np
 
-# Rows of the early-stopping set scored per step of the validation pass (one step for the
-# study's ~700 rows). The loss and accuracy are means weighted by rows, as Keras' evaluate.
-VALIDATION_CHUNK = 8192
+from workflow_scripts.models.callback_variants import VariantCallbacks
+from workflow_scripts.models.network_hyperparameters import architecture, sharing_key
+from workflow_scripts.models.traced_epoch import trace_epoch
+
+__all__ = [
+    "Trainer",
+    "accuracy",
+    "architecture",
+    "build_network",
+    "configure_threads",
+    "fit_network",
+    "load_backend",
+    "predict_proba",
+    "sharing_key",
+]
 
 _threads: int | None = None
 
@@ -117,16 +129,6 @@ def callbacks(params: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-def architecture(params: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What fixes the network's graph (``grid.Role.ARCHITECTURE``): layers, widths, activation,
-    dropout, the unused widths left out (not the batch size or the callbacks, which the traced
-    epoch takes as inputs or leaves to Python)."""
-    from workflow_scripts.search.grid import Role, canonical, with_role
-
-    used = canonical({k: params[k] for k in with_role(Role.ARCHITECTURE) if k in params})
-    return tuple((name, used[name]) for name in with_role(Role.ARCHITECTURE) if name in used)
-
-
 class Trainer:
     """Trains networks of one architecture, one traced TensorFlow call per epoch.
 
@@ -146,42 +148,8 @@ class Trainer:
         self._shuffle_seed: Any = None
 
     def _trace(self, model: Any) -> None:
-        import keras
-
-        tf = _tensorflow()
-        x_spec = tf.TensorSpec([None, self.n_features], tf.float32)
-        y_spec = tf.TensorSpec([None, self.n_classes], tf.float32)
-        # Build the optimizer and metric variables outside the traced function, as fit does.
-        batch = (np.zeros((1, self.n_features), "float32"), np.zeros((1, self.n_classes), "float32"))
-        if hasattr(model, "_symbolic_build"):  # what model.fit calls (Keras 3)
-            model._symbolic_build(data_batch=batch)
-        else:  # public route: one inference step builds the metrics; weights are untouched
-            model.optimizer.build(model.trainable_variables)
-            model.test_on_batch(*batch)
-            model.reset_metrics()
-        shuffle_seed = keras.random.SeedGenerator(0)
-
-        @tf.function(input_signature=[x_spec, y_spec, x_spec, y_spec, tf.TensorSpec([], tf.int32)])
-        def epoch(X, Y, X_es, Y_es, batch_size):
-            # Training: one permutation per epoch, consecutive batches, the last one partial,
-            # as model.fit(shuffle=True) on arrays; train_step is Keras' own.
-            model.reset_metrics()
-            n = tf.shape(X)[0]
-            order = keras.random.shuffle(tf.range(n), seed=shuffle_seed)
-            X, Y = tf.gather(X, order), tf.gather(Y, order)
-            for start in tf.range(0, n, batch_size):
-                stop = tf.minimum(start + batch_size, n)
-                model.train_step((X[start:stop], Y[start:stop]))
-            train = {name: tf.identity(value) for name, value in model.get_metrics_result().items()}
-            # Validation, as evaluate(): metrics reset, then row-weighted means over the set.
-            model.reset_metrics()
-            n_es = tf.shape(X_es)[0]
-            for start in tf.range(0, n_es, VALIDATION_CHUNK):
-                stop = tf.minimum(start + VALIDATION_CHUNK, n_es)
-                model.test_step((X_es[start:stop], Y_es[start:stop]))
-            return train, model.get_metrics_result()
-
-        self.model, self._epoch, self._shuffle_seed = model, epoch, shuffle_seed
+        self._epoch, self._shuffle_seed = trace_epoch(model, self.n_features, self.n_classes, _tensorflow())
+        self.model = model
 
     def _start(self, params: Mapping[str, Any], seed: int) -> None:
         """The network of a fresh build for ``seed``, Adam reset, the batch order seeded."""
@@ -248,10 +216,12 @@ class Trainer:
         X, Y = tf.constant(X_fit, tf.float32), tf.constant(_one_hot(y_fit, self.n_classes))
         X_val, Y_val = tf.constant(X_es, tf.float32), tf.constant(_one_hot(y_es, self.n_classes))
         batch_size = tf.constant(int(variants[0]["batch_size"]), tf.int32)
-        branches = [_Branch(index, params, model, self.learning_rate, int(max_epochs)) for index, params in enumerate(variants)]
+        branches = [
+            VariantCallbacks(index, callbacks(params), model, self.learning_rate, int(max_epochs)) for index, params in enumerate(variants)
+        ]
         for branch in branches:
             branch.hooks.on_train_begin()
-        pending: list[tuple[Any, list[_Branch], int]] = [(None, branches, 0)]
+        pending: list[tuple[Any, list[VariantCallbacks], int]] = [(None, branches, 0)]
         while pending:
             state, group, epoch = pending.pop()
             if state is not None:
@@ -283,7 +253,9 @@ class Trainer:
                         pending.append((state, [b for b in group if b.learning_rate == rate], epoch))
                     group = [b for b in group if b.learning_rate == rates[0]]
 
-    def _finish(self, branches: list[_Branch], start: float, on_done: Callable[[int, Any, dict[str, Any]], None], keep: bool) -> None:
+    def _finish(
+        self, branches: list[VariantCallbacks], start: float, on_done: Callable[[int, Any, dict[str, Any]], None], keep: bool
+    ) -> None:
         """End of training for ``branches``, as model.fit ends it (best weights restored)."""
         state = self._snapshot() if keep or len(branches) > 1 else None
         for i, branch in enumerate(branches):
@@ -307,63 +279,6 @@ class Trainer:
 
     def _state_variables(self) -> list[Any]:
         return [*self.model.variables, *self.model.optimizer.variables, self._shuffle_seed.state]
-
-
-def sharing_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Combinations with equal keys compute the same first epochs: all but their callbacks."""
-    from workflow_scripts.search.grid import Role, with_role
-
-    return (architecture(params), *(params[name] for name in with_role(Role.BATCH)))
-
-
-class _CallbackModel:
-    """What Keras' EarlyStopping and ReduceLROnPlateau see of the model while several variants
-    share it: its weights and metrics, a stop flag and a learning rate of the variant's own
-    (kept in float32, as the optimizer's variable keeps it)."""
-
-    class _Optimizer:
-        def __init__(self, learning_rate: float):
-            self.learning_rate = learning_rate
-
-        @property
-        def learning_rate(self) -> np.float32:
-            return self._learning_rate
-
-        @learning_rate.setter
-        def learning_rate(self, value: Any) -> None:
-            self._learning_rate = np.float32(value)
-
-    def __init__(self, model: Any, learning_rate: float):
-        self._model = model
-        self.optimizer = self._Optimizer(learning_rate)
-        self.stop_training = False
-
-    @property
-    def metrics(self) -> list[Any]:
-        return self._model.metrics
-
-    def get_weights(self) -> list[np.ndarray]:
-        return self._model.get_weights()
-
-    def set_weights(self, weights: list[np.ndarray]) -> None:
-        self._model.set_weights(weights)
-
-
-class _Branch:
-    """One variant's callbacks (its own EarlyStopping, ReduceLROnPlateau and History)."""
-
-    def __init__(self, index: int, params: Mapping[str, Any], model: Any, learning_rate: float, max_epochs: int):
-        import keras
-
-        self.index = index
-        self.proxy = _CallbackModel(model, learning_rate)
-        self.history = keras.callbacks.History()
-        self.hooks = keras.callbacks.CallbackList([*callbacks(params), self.history], model=self.proxy, epochs=max_epochs, verbose=0)
-        self.logs: dict[str, float] = {}
-
-    @property
-    def learning_rate(self) -> float:
-        return float(self.proxy.optimizer.learning_rate)
 
 
 def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:

@@ -81,12 +81,13 @@ def outer_table(outer: pd.DataFrame) -> str:
     return list_table(["model", *SCORE_LABELS, "runs"], rows, title)
 
 
-def chosen_network(selection: Mapping[str, Any]) -> str:
-    """The selected combination, its hyperparameters, its CV scores and why it was chosen."""
+def chosen_network(selection: Mapping[str, Any], n_folds: int) -> str:
+    """The selected combination, its hyperparameters, its CV scores (over ``n_folds`` folds,
+    ``split.n_folds``) and why it was chosen."""
     params = ", ".join(f"{k}={v}" for k, v in selection["params"].items())
     return (
         f"Combination ``{selection['combo']}`` of {selection['n_combinations']}: "
-        f"validation accuracy {selection['mean_val_accuracy']:.3f} ± {selection['std_val_accuracy']:.3f} (3-fold CV), "
+        f"validation accuracy {selection['mean_val_accuracy']:.3f} ± {selection['std_val_accuracy']:.3f} ({n_folds}-fold CV), "
         f"train-validation gap {selection['gap']:.3f} (limit {selection['max_gap']:.3f}), "
         f"{selection['mean_epochs']:.0f} epochs on average. "
         f"Why: {escape(selection['reason'])}. Hyperparameters: {escape(params)}.\n"
@@ -120,8 +121,11 @@ def landing_page(
     counts: pd.DataFrame,
     group_by: str | None,
     outer: pd.DataFrame | None = None,
+    *,
+    n_folds: int,
 ) -> str:
-    """The whole landing page (reStructuredText sections; report/workflow.rst includes it)."""
+    """The whole landing page (reStructuredText sections; report/workflow.rst includes it);
+    ``group_by`` and ``n_folds``: the split's (config ``split``)."""
     split = "artist-disjoint split" if group_by == "artist" else "split by song"
     parts = [
         STYLE,
@@ -134,7 +138,7 @@ def landing_page(
         parts.append(outer_table(outer))
     parts += [
         heading("Chosen network", "-"),
-        chosen_network(selection),
+        chosen_network(selection, n_folds),
         heading("Songs per genre", "-"),
         genre_line(counts),
     ]

@@ -6,40 +6,11 @@ import hashlib
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from enum import Enum
 from typing import Any
 
+from workflow_scripts.models.network_hyperparameters import HYPERPARAMETERS, ROLES, Role, canonical, with_role
 
-class Role(Enum):
-    """What a hyperparameter changes in training, which decides what can be shared."""
-
-    ARCHITECTURE = "architecture"  # the network's graph: layers, widths, activation, dropout
-    BATCH = "batch"  # an input of the traced epoch: one graph serves every batch size
-    CALLBACK = "callback"  # acts only between epochs (Keras callbacks)
-
-
-# The grid's hyperparameters, in the config's order, and their roles: the one definition that
-# grid.py (job packing), model.py (the traced graph, shared epochs) and hpo.py rely on.
-ROLES: dict[str, Role] = {
-    "num_hidden_layers": Role.ARCHITECTURE,
-    "units_1": Role.ARCHITECTURE,
-    "units_2": Role.ARCHITECTURE,
-    "units_3": Role.ARCHITECTURE,
-    "units_4": Role.ARCHITECTURE,
-    "dropout_rate": Role.ARCHITECTURE,
-    "activation": Role.ARCHITECTURE,
-    "batch_size": Role.BATCH,
-    "early_stopping_patience": Role.CALLBACK,
-    "reduce_lr_factor": Role.CALLBACK,
-    "reduce_lr_min_lr": Role.CALLBACK,
-    "reduce_lr_patience": Role.CALLBACK,
-}
-HYPERPARAMETERS = tuple(ROLES)
-
-
-def with_role(*roles: Role) -> tuple[str, ...]:
-    """The hyperparameters of the given roles, in the config's order."""
-    return tuple(name for name, role in ROLES.items() if role in roles)
+__all__ = ["HYPERPARAMETERS", "ROLES", "Role", "canonical", "with_role"]  # the network's, which the grid varies
 
 
 # Settings that act only between epochs (Keras callbacks): combinations that differ only in
@@ -52,16 +23,6 @@ VARYING_IN_A_JOB = {
     "family": CALLBACK_HYPERPARAMETERS,
     "architecture": with_role(Role.CALLBACK, Role.BATCH),
 }
-
-
-def canonical(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The combination with unused width settings removed.
-
-    The network has a first layer (``units_1``) and ``num_hidden_layers`` more
-    (``units_2`` ...), so ``units_k`` for ``k > num_hidden_layers + 1`` changes nothing.
-    """
-    used = int(params["num_hidden_layers"]) + 1
-    return {k: v for k, v in params.items() if not (k.startswith("units_") and int(k.split("_")[1]) > used)}
 
 
 def combo_id(params: Mapping[str, Any]) -> str:

@@ -10,8 +10,7 @@ import logging
 
 from workflow_scripts.core.fileio import atomic_path, write_json_atomic
 from workflow_scripts.core.step import run_step
-from workflow_scripts.evaluation import plots
-from workflow_scripts.search import hpo, strategies
+from workflow_scripts.search import hpo, search_figures, strategies
 from workflow_scripts.search.grid import HYPERPARAMETERS
 
 
@@ -29,8 +28,8 @@ def main(smk) -> None:
     chosen["reason"] += note
     logging.getLogger(__name__).info("chosen %s: %s", chosen["combo"], chosen["reason"])
     write_json_atomic(smk.output.selection, chosen)
-    plots.hyperparameter_effects(cv, HYPERPARAMETERS, smk.output.effects)
-    plots.score_vs_gap(cv, chosen["combo"], smk.params.max_gap, smk.output.tradeoff)
+    search_figures.hyperparameter_effects(cv, HYPERPARAMETERS, smk.output.effects)
+    search_figures.score_vs_gap(cv, chosen["combo"], smk.params.max_gap, smk.output.tradeoff)
 
 
 run_step(main, snakemake)  # noqa: F821

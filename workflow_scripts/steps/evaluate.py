@@ -15,10 +15,9 @@ def main(smk) -> None:
 
     from workflow_scripts.bundle import store as bundle
     from workflow_scripts.core.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.evaluation import evaluation_figures as figures
     from workflow_scripts.evaluation import metrics as evaluation
-    from workflow_scripts.evaluation import plots
     from workflow_scripts.features import pipeline as features
-    from workflow_scripts.models import estimators as baselines
     from workflow_scripts.models import registry as models
 
     arrays = features.load_arrays(smk.input.arrays)
@@ -28,7 +27,7 @@ def main(smk) -> None:
     fitted.update({name: bundle.load_skops(path) for name, path in zip(models.ESTIMATORS, smk.input.estimators, strict=True)})
     songs = pd.read_parquet(smk.input.songs, columns=["row", "Artist"]).set_index("row")["Artist"]
     train = features.training_set(arrays)
-    fitted["artist lookup"] = baselines.ArtistLookup().fit(songs.loc[train.rows], train.y, len(classes))
+    fitted["artist lookup"] = models.fit_artist_lookup(songs, train.rows, train.y, len(classes))
     probas = models.probabilities(fitted, X_test, songs.loc[arrays["row_test"]], smk.params.ensemble)
     results = {name: evaluation.metrics(y_test, proba, classes) for name, proba in probas.items()}
     history = json.loads(Path(smk.input.history).read_text())
@@ -58,10 +57,10 @@ def main(smk) -> None:
     )
     with atomic_path(smk.output.probabilities) as tmp:
         long.to_parquet(tmp, index=False)
-    plots.confusion_matrices(results, classes, smk.output.confusion)
-    plots.pr_curves(y_test, probas, classes, smk.output.pr_curves)
-    plots.training_curves(history, smk.output.curves)
-    plots.comparison(results, smk.output.comparison)
+    figures.confusion_matrices(results, classes, smk.output.confusion)
+    figures.pr_curves(y_test, probas, classes, smk.output.pr_curves)
+    figures.training_curves(history, smk.output.curves)
+    figures.comparison(results, smk.output.comparison)
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -28,7 +28,6 @@ def main(smk) -> None:
             "n_test": int(len(arrays["y_test"])),
             "n_test_artists": int(artists.loc[arrays["row_test"]].nunique()),
             "network_params": chosen["params"],
-            "hgb_params": result["tuned"].get("hgb", {}),
             "tuned_params": result["tuned"],
             "models": result["models"],
             "pooled": result["pooled"],

@@ -5,13 +5,13 @@ import json
 import pandas as pd
 
 from workflow_scripts.core.step import run_step
-from workflow_scripts.search import halving_plots
+from workflow_scripts.search import search_figures
 
 
 def main(smk) -> None:
     with open(smk.input.selection) as handle:
         selection = json.load(handle)
-    halving_plots.rounds(pd.read_csv(smk.input.table), selection["combo"], selection["resource"], smk.output[0])
+    search_figures.halving_rounds(pd.read_csv(smk.input.table), selection["combo"], selection["resource"], smk.output[0])
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -16,7 +16,9 @@ def main(smk) -> None:
     metrics = json.loads(Path(smk.input.metrics).read_text())
     selection = json.loads(Path(smk.input.selection).read_text())
     outer = pd.read_csv(smk.input.outer) if smk.input.outer else None
-    page = report_summary.landing_page(metrics, selection, pd.read_csv(smk.input.counts), smk.params.group_by, outer)
+    page = report_summary.landing_page(
+        metrics, selection, pd.read_csv(smk.input.counts), smk.params.group_by, outer, n_folds=int(smk.params.n_folds)
+    )
     write_text_atomic(smk.output.summary, page)
     cv = pd.read_csv(smk.input.cv)
     grid_view.write_html(cv, HYPERPARAMETERS, selection["combo"], selection["max_gap"], smk.output.grid_view)

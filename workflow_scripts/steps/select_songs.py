@@ -7,7 +7,7 @@ import pandas as pd
 
 from workflow_scripts.core.fileio import atomic_path
 from workflow_scripts.core.step import run_step
-from workflow_scripts.evaluation import plots
+from workflow_scripts.genres import counts_figure
 from workflow_scripts.genres import selection as genre_selection
 
 
@@ -38,7 +38,7 @@ def main(smk) -> None:
             frame.to_csv(tmp, index=False)
     with atomic_path(smk.output.songs) as tmp:
         kept.to_parquet(tmp, index=False)
-    plots.genre_counts(counts, smk.output.figure)
+    counts_figure.genre_counts(counts, smk.output.figure)
 
 
 run_step(main, snakemake)  # noqa: F821
