@@ -69,8 +69,9 @@ def test_the_arrays_digest_is_of_the_bytes(tmp_path: Path) -> None:
 def test_a_stored_run_is_reused_only_on_an_exact_key(tmp_path: Path) -> None:
     cache = run_cache.RunCache(tmp_path / "hpo/run_cache")
     run = {"params": params(), "folds": [{"fold": 0, "val_accuracy": 0.5}]}
-    stored = cache.put(key(), run)
-    assert stored == {**run, "key": key()} and cache.get(key()) == stored
+    cache.put(key(), run)
+    assert json.loads(cache.path(key()).read_text()) == {**run, "key": key()}  # the stored run records its key
+    assert cache.get(key()) == run
     assert cache.get(key(budget={"resource": "epochs", "value": 2.0})) is None
     # A file under a name that is not its key, and one that is not JSON: misses.
     other = key(digest="1" * 64)
@@ -127,6 +128,12 @@ def run_step(arrays_path: Path, results_dir: Path, output: Path, family: dict[st
     return content
 
 
+def keys(arrays_path: Path, family: dict[str, Any], budget: dict[str, Any] | None = None) -> dict[str, str]:
+    """The members' keys in the run cache (the step's, with this environment's libraries)."""
+    digest = run_cache.arrays_digest(arrays_path)
+    return {combo: run_cache.run_key(p, TRAINING, budget, digest) for combo, p in family.items()}
+
+
 def counts(content: dict[str, Any]) -> tuple[int, int, int]:
     timing = content["timing"]
     return timing["combinations_in_job"], timing["combinations_reused"], timing["combinations_trained"]
@@ -137,13 +144,15 @@ def test_a_job_trains_only_the_members_missing_from_the_cache(arrays_path: Path,
     others together; every run equals the whole family's (the reused ones exactly)."""
     full = run_step(arrays_path, tmp_path / "full", tmp_path / "full.json", COMBOS)
     assert counts(full) == (4, 0, 4)
-    cached = run_cache.cache_folder(tmp_path / "full")
-    assert sorted(p.stem for p in cached.glob("*.json")) == sorted(run["key"] for run in full["runs"].values())
+    cached, key_of = run_cache.cache_folder(tmp_path / "full"), keys(arrays_path, COMBOS)
+    assert sorted(p.stem for p in cached.glob("*.json")) == sorted(key_of.values())
+    for combo, k in key_of.items():  # each stored run is the job's, recording its key
+        assert json.loads((cached / f"{k}.json").read_text()) == {**full["runs"][combo], "key": k}
     # Another results_dir holding the runs of a and d only.
     partial = run_cache.cache_folder(tmp_path / "partial")
     partial.mkdir(parents=True)
     for combo in ("a", "d"):
-        shutil.copy(cached / f"{full['runs'][combo]['key']}.json", partial)
+        shutil.copy(cached / f"{key_of[combo]}.json", partial)
     resumed = run_step(arrays_path, tmp_path / "partial", tmp_path / "resumed.json", COMBOS)
     assert counts(resumed) == (4, 2, 2)
     trained_epochs = sum(f["epochs"] for c in "bc" for f in resumed["runs"][c]["folds"])
@@ -174,8 +183,9 @@ def test_a_changed_ingredient_trains_again(arrays_path: Path, tmp_path: Path) ->
     other.parent.mkdir()
     other.write_bytes(arrays_path.read_bytes() + b"\0")  # other bytes (np.load ignores the trailing byte)
     moved = run_step(other, tmp_path, tmp_path / "moved.json", member)
-    assert counts(moved) == (1, 0, 1) and moved["runs"]["b"]["key"] != first["runs"]["b"]["key"]
-    assert without_timing(moved["runs"]["b"]) == {**without_timing(first["runs"]["b"]), "key": moved["runs"]["b"]["key"]}
+    assert counts(moved) == (1, 0, 1) and without_timing(moved["runs"]["b"]) == without_timing(first["runs"]["b"])
+    stored = {p.stem for p in run_cache.cache_folder(tmp_path).glob("*.json")}
+    assert stored == {*keys(arrays_path, member).values(), *keys(arrays_path, member, budget).values(), *keys(other, member).values()}
 
 
 def test_train_combinations_hands_over_each_run_when_it_is_complete() -> None:

@@ -9,7 +9,8 @@ packing (``search.jobs``, ``search.halving.jobs``), a wider grid, and an interru
 
 The key (:func:`run_key`) covers the canonical hyperparameters, the training settings of
 ``params.training``, the budget (None: the full budget), the SHA-256 of the input arrays file,
-the versions of the numerical libraries and :data:`FORMAT`: a stale run is never reused.
+the versions of the numerical libraries and :data:`FORMAT`: a stale run is never reused. The
+stored run records its key; the job's output holds the run as it always did.
 Bump :data:`FORMAT` when the training code changes what a run is; ``rm -r`` the folder to
 retrain everything. Nothing here imports TensorFlow: a job whose members all hit trains nothing.
 """
@@ -90,7 +91,9 @@ def run_key(
 
 
 class RunCache:
-    """The runs of ``folder``, one file per key; a run records its key (``run["key"]``)."""
+    """The runs of ``folder``, one file per key. A stored run records its key (``"key"``),
+    checked on every lookup; the runs handed out are as a job writes them (without it: a run
+    is the same whatever the arrays file's bytes, e.g. in another working directory)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -100,7 +103,8 @@ class RunCache:
         return self.folder / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The stored run of ``key``, or None: absent, unreadable, or recording another key."""
+        """The stored run of ``key`` (without its key), or None: absent, unreadable, or
+        recording another key."""
         path = self.path(key)
         try:
             with open(path, encoding="utf-8") as handle:
@@ -110,13 +114,11 @@ class RunCache:
         except (OSError, ValueError) as error:
             log.warning("run cache: %s unreadable (%s); training it again", path, error)
             return None
-        if not isinstance(run, dict) or run.get("key") != key or "folds" not in run:
+        if not isinstance(run, dict) or run.pop("key", None) != key or "folds" not in run:
             log.warning("run cache: %s is not the run of its key; training it again", path)
             return None
         return run
 
-    def put(self, key: str, run: Mapping[str, Any]) -> dict[str, Any]:
-        """Store ``run`` under ``key`` atomically (mode from the umask); the stored run."""
-        stored = {**run, "key": key}
-        write_json_atomic(self.path(key), stored)
-        return stored
+    def put(self, key: str, run: Mapping[str, Any]) -> None:
+        """Store ``run`` under ``key``, recording the key, atomically (mode from the umask)."""
+        write_json_atomic(self.path(key), {**run, "key": key})

@@ -42,7 +42,8 @@ def main(smk: Any) -> None:
     CLOCK.lap("lookup")
 
     def store(combo: str, run: dict[str, Any]) -> None:  # each run at once: a killed job keeps what it trained
-        runs[combo] = cache.put(keys[combo], run)
+        cache.put(keys[combo], run)
+        runs[combo] = run
 
     epochs = _train(smk.input[0], missing, training, budget, store) if missing else 0
     if not missing:
