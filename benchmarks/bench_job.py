@@ -63,7 +63,8 @@ import json, runpy, sys
 from types import SimpleNamespace
 job = json.loads(sys.argv[1])
 smk = SimpleNamespace(input=[job["arrays"]], output=[job["output"]], log=[], rule="hpo_combination", threads=job.get("threads", 1),
-                      wildcards=SimpleNamespace(combo="bench"), params=SimpleNamespace(hyperparameters=job["combo"], training=job["training"]))
+                      wildcards=SimpleNamespace(combo="bench"), params=SimpleNamespace(hyperparameters=job["combo"], training=job["training"]),
+                      config={"results_dir": job["output"] + ".results"})  # a run cache of its own: every job trains
 runpy.run_path(job["step"], init_globals={"snakemake": smk}, run_name="__main__")
 """
 
@@ -94,6 +95,8 @@ def snakemake_jobs(config: Path, rule: str, targets: list[Path], cores: int, all
     """Runs ``rule`` for ``targets`` through Snakemake (``--forcerun``); its wall seconds."""
     for target in targets:
         target.unlink(missing_ok=True)
+    for target in targets:  # {results_dir}/hpo/{runs,families}/x.json: trained, not reused from the run cache
+        shutil.rmtree(target.parents[1] / "run_cache", ignore_errors=True)
     command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "--configfile", str(config), "--forcerun", rule]
     if allowed:
         command += ["--allowed-rules", rule]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -123,6 +124,7 @@ def main() -> None:
                 configfile = common.write_yaml(base / name / "config.yaml", config)
                 target = results / "hpo" / "families" / f"{family}.json"
                 target.unlink(missing_ok=True)
+                shutil.rmtree(results / "hpo" / "run_cache", ignore_errors=True)  # trained, not reused from the run cache
                 command = [sys.executable, "-m", "snakemake", "--cores", "1", "--quiet", "--allowed-rules", "hpo_family"]
                 command += ["--forcerun", "hpo_family", "--configfile", str(configfile), "--", str(target)]
                 with open(base / name / "snakemake.log", "w") as log:

@@ -142,16 +142,19 @@ def test_last_round_is_the_grids_own_run_and_the_grid_reuses_it(halved: dict, tm
     # A full grid afterwards trains only the combinations halving did not take to the end.
     jobs = planned_jobs(run_workflow(workdir, gridfile, "--dry-run", "results/hpo/selection.json"))
     assert jobs["hpo_combination"] == 9 - len(survivors) and "hpo_round_combination" not in jobs
-    # The grid's own jobs for the survivors write the same runs, timings aside.
+    # The grid's own jobs for the survivors, trained again (not from the run cache), write the
+    # same runs, timings aside.
     kept = tmp_path / "halving-runs"
     shutil.copytree(runs, kept)
     for combo in survivors:
         (runs / f"{combo}.json").unlink()
+    shutil.move(workdir / "results/hpo/run_cache", tmp_path / "run_cache")
     run_workflow(workdir, gridfile, *(f"results/hpo/runs/{combo}.json" for combo in survivors), timeout=TIMEOUT)
     for combo in survivors:
         halved_run = json.loads((kept / f"{combo}.json").read_text())
         grid_run = json.loads((runs / f"{combo}.json").read_text())
         assert without_timing(halved_run) == without_timing(grid_run), combo
+        assert grid_run["timing"]["combinations_trained"] == 1
 
 
 @needs_shared
@@ -169,5 +172,7 @@ def test_rerun_after_an_interrupted_round_trains_only_what_is_missing(halved: di
     assert jobs["hpo_round_combination"] == 1 and jobs["halving_round"] == 1
     run_workflow(workdir, halved["configfile"], *TARGETS, timeout=TIMEOUT)
     assert lost.exists() and lost_final.exists()
+    # The lost last-round run was in the run cache (trained again by the test before): reused.
+    assert json.loads(lost_final.read_text())["timing"]["combinations_reused"] == 1
     assert all(p.stat().st_mtime_ns == mtime for p, mtime in before.items())  # nothing else retrained
     assert "Nothing to be done" in (lambda r: r.stdout + r.stderr)(run_workflow(workdir, halved["configfile"], "--dry-run", *TARGETS))

@@ -1,7 +1,8 @@
 """Successive halving with ``search.jobs: family``: round 0 packed by architecture (the default
 ``search.halving.jobs``), the last round into the grid's family jobs, a family of which only
 some members survived trained as those members alone, its runs equal to the grid's family
-job's, and a halving run after a grid run reusing the grid's files.
+job's, another packing of the rounds (search.halving.jobs) training nothing (the run cache),
+and a halving run after a grid run reusing the grid's files.
 
 Runs from a bare clone: the generated dataset and Wikidata fixture (tests/support/synthetic.py).
 """
@@ -9,11 +10,12 @@ Runs from a bare clone: the generated dataset and Wikidata fixture (tests/suppor
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_GRID, planned_jobs, run_workflow, small_config, without_timing, write_config
+from tests.conftest import SMALL_GRID, deep_update, planned_jobs, run_workflow, small_config, without_timing, write_config
 from workflow_scripts.search import grid, halving, hpo
 
 pytestmark = [pytest.mark.integration]
@@ -77,10 +79,32 @@ def test_round_0_is_packed_by_architecture_and_a_partly_surviving_family_trains_
     assert selection["strategy"] == "halving" and selection["combo"] in summary["survivors"]
 
 
+def test_another_packing_of_the_rounds_trains_nothing(halved: dict, tmp_path: Path) -> None:
+    """search.halving.jobs architecture -> family: round 0's family jobs read every run from the
+    run cache; the round's summary comes out byte-identical, the last round does not run."""
+    workdir, hpo_dir = halved["workdir"], halved["workdir"] / "results/hpo"
+    by_architecture = sorted((hpo_dir / "halving/round0/families").glob("*.json"))
+    final = sorted((hpo_dir / "halving/round1/families").glob("*.json")) + sorted((hpo_dir / "families").glob("*.json"))
+    untouched = {p: p.stat().st_mtime_ns for p in final}
+    identical = {p: p.read_bytes() for p in (hpo_dir / "halving/round0.json", hpo_dir / "selection.json")}
+    config = deep_update(halved["config"], {"search": {"halving": {"jobs": "family"}}})
+    run_workflow(workdir, write_config(tmp_path / "family.yaml", config), *TARGETS, timeout=TIMEOUT)
+    by_family = sorted(set((hpo_dir / "halving/round0/families").glob("*.json")) - set(by_architecture))
+    assert sorted(p.name.split("-")[0] for p in by_family) == sorted(_families())
+    for path in by_family:
+        timing = json.loads(path.read_text())["timing"]
+        assert timing["combinations_reused"] == timing["combinations_in_job"] == 4 and timing["combinations_trained"] == 0, path
+    assert hpo.read_runs(by_family) == hpo.read_runs(by_architecture)  # the very runs, timings included
+    assert {p: p.read_bytes() for p in identical} == identical
+    assert {p: p.stat().st_mtime_ns for p in untouched} == untouched
+
+
 def test_the_grid_retrains_a_partial_family_to_the_same_runs_and_halving_then_reuses_the_grid(halved: dict, tmp_path: Path) -> None:
     workdir, hpo_dir = halved["workdir"], halved["workdir"] / "results/hpo"
     final_files = sorted((hpo_dir / "halving/round1/families").glob("*.json")) + sorted((hpo_dir / "families").glob("*.json"))
     halving_final = hpo.read_runs(final_files)
+    # From an empty run cache: the grid's jobs of the partly surviving families train every member.
+    shutil.move(hpo_dir / "run_cache", tmp_path / "run_cache")
     gridfile = write_config(tmp_path / "grid.yaml", {**halved["config"], "search": {"jobs": "family", "strategy": "grid"}})
     run_workflow(workdir, gridfile, *TARGETS, timeout=TIMEOUT)
     grid_runs = hpo.read_runs(sorted((hpo_dir / "families").glob("*.json")))

@@ -217,6 +217,7 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
             threads=1,
             wildcards=SimpleNamespace(**wildcards),
             params=SimpleNamespace(training=training, **step_params),
+            config={"results_dir": str(output.parent / f"results-{output.stem}")},  # an empty run cache per job
         )
         runpy.run_path(step, init_globals={"snakemake": smk})  # not __main__: no fast exit here
         content = json.loads(output.read_text())
@@ -231,13 +232,14 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
         run, timing = content["runs"][name], content["timing"]
         assert run["params"] == combos[name] and len(run["folds"]) == 2
         assert set(run["folds"][0]) == FOLD_FIELDS
-        assert timing["combinations_in_job"] == 1
+        assert timing["combinations_in_job"] == timing["combinations_trained"] == 1 and timing["combinations_reused"] == 0
         assert timing["train"] > 0 and timing["read"] >= 0 and timing["imports"] >= 0
         assert timing["job_seconds"] >= timing["train"]
         assert timing["cpu"]["total"] >= timing["cpu"]["train"] > 0
         alone[name] = run
     family = run_step(tmp_path / "family.json", {"family": "f"}, family=combos)
     assert list(family["runs"]) == ["a", "b", "c"] and family["timing"]["combinations_in_job"] == 3
+    assert family["timing"]["combinations_trained"] == 3  # its own cache: trained, not reused
     assert family["timing"]["epochs_computed"] < sum(f["epochs"] for r in family["runs"].values() for f in r["folds"])
     for name, run in family["runs"].items():
         assert run["params"] == combos[name]

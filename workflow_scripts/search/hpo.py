@@ -24,6 +24,7 @@ def train_combinations(
     seed: int,
     trainers: dict[Any, Any] | None = None,
     budget: Mapping[str, Any] | None = None,
+    on_run: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Train each of ``combos`` once per CV fold; per fold train/validation accuracy and loss,
     epochs, seconds. Each combination's result is the same as when it is trained alone.
@@ -40,6 +41,9 @@ def train_combinations(
     factor, patience, floor) compute identical epochs until their callbacks disagree; they are
     trained together up to there (``model.Trainer.fit_variants``). Their ``seconds`` and
     ``fit_seconds`` are then the shared time divided among them.
+
+    ``on_run(index, run)`` is called as soon as a combination's run is complete (after the
+    last fold of its group), before the next group trains: the caller can store it at once.
     """
     from workflow_scripts.models.network import Trainer, architecture, sharing_key
     from workflow_scripts.search.halving import apply_budget
@@ -89,6 +93,9 @@ def train_combinations(
                     fold["epochs"],
                     fold["seconds"],
                 )
+        if on_run is not None:
+            for index in members:
+                on_run(index, results[index])
     return results
 
 
