@@ -49,6 +49,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +200,11 @@ def evaluate(
         "cpu_share_measured_combination_jobs": percentiles([r["cpu_share_measured_combination_jobs"] for r in rows]) if measured else None,
         "family_cpu_share_low": percentiles([r["family_cpu_share_low"] for r in rows]),
         "family_cpu_share_high": percentiles([r["family_cpu_share_high"] for r in rows]),
+        "share_reaching_the_grid_best": sum(b <= 1e-9 for b in below) / len(rows),  # ties: callback variants that never differed
         "share_choosing_the_grid_choice": sum(r["chosen"] == grid_choice["combo"] for r in rows) / len(rows),
         "share_within_halving_points": sum(b <= costs["halving_points"] + 1e-12 for b in below) / len(rows),
         "share_within_0.5_points": sum(b <= 0.5 for b in below) / len(rows),
-        "draws": rows,
+        "most_chosen": dict(Counter(r["chosen"] for r in rows).most_common(10)),
     }
 
 
@@ -218,12 +220,17 @@ def check(run: Path, workdir: Path, n: int, seed: int, jobs: str, offline: dict[
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     dry = subprocess.run([*base, "-n", "--", "results/hpo/selection.json"], capture_output=True, text=True, env=env)
     dry_text = dry.stdout + dry.stderr
-    planned = [
-        line.split()[0] for line in dry_text.splitlines() if line.strip().startswith(("hpo_", "halving_", "aggregate_", "write_grid"))
-    ]
-    training = [line for line in dry_text.splitlines() if line.strip().startswith(("hpo_combination", "hpo_family", "hpo_round"))]
-    result: dict[str, Any] = {"n": n, "seed": seed, "workdir": str(copy), "dry_run_rc": dry.returncode, "dry_run_job_lines": planned}
+    lines = dry_text.splitlines()
+    stats = lines.index("Job stats:") if "Job stats:" in lines else len(lines)
+    end = next((i for i in range(stats, len(lines)) if lines[i].startswith("total")), len(lines))
+    planned = {line.split()[0]: int(line.split()[1]) for line in lines[stats + 3 : end] if line.strip()}
+    training = {rule: count for rule, count in planned.items() if rule.startswith(("hpo_combination", "hpo_family", "hpo_round"))}
+    result: dict[str, Any] = {"n": n, "seed": seed, "workdir": str(copy), "dry_run_rc": dry.returncode, "dry_run_jobs": planned}
     (copy / "dry-run.log").write_text(dry_text)
+    if "checkpoint aggregate_hpo:" in lines:  # the files the choice is made from
+        at = lines.index("checkpoint aggregate_hpo:")
+        inputs = next((line for line in lines[at : at + 4] if line.strip().startswith("input:")), "")
+        result["dry_run_aggregate_hpo_input"] = inputs.split(":", 1)[1].strip().split(", ")
     if training:
         result["dry_run_plans_training"] = training
         result["dry_run_output"] = dry_text[-4000:]
@@ -343,6 +350,12 @@ def main() -> None:
         "combinations": len(ids),
         "max_gap": max_gap,
         "grid_best_mean_val_accuracy": best,
+        "grid_mean_val_accuracy_spread": {
+            "min": float(cv["mean_val_accuracy"].min()),
+            "median": float(cv["mean_val_accuracy"].median()),
+            "std": float(cv["mean_val_accuracy"].std()),
+            "best_std_over_folds": float(cv["std_val_accuracy"].iloc[0]),
+        },
         "grid_choice": grid_choice,
         "cost_model": {
             "fixed_cpu_seconds_per_job": fixed,
@@ -365,8 +378,15 @@ def main() -> None:
     }
     if args.check:
         n, seed = (int(x) for x in args.check.split(":"))
-        offline = hpo.choose(cv[cv["combo"].isin(draw(ids, n, seed))], max_gap)
+        drawn = draw(ids, n, seed)
+        offline = hpo.choose(cv[cv["combo"].isin(drawn)], max_gap)
         payload["check"] = check(run, run.parent, n, seed, jobs, offline)
+        # what a choice among every run of the grid jobs the draw touches would be (those
+        # files are the final round's inputs when the grid already trained the whole family)
+        touched = {c for c in ids if networks[c]["job"] in {networks[d]["job"] for d in drawn}}
+        over_touched = hpo.choose(cv[cv["combo"].isin(touched)], max_gap)
+        payload["check"]["drawn"] = drawn
+        payload["check"]["offline_over_the_touched_jobs"] = {k: over_touched[k] for k in ("combo", "mean_val_accuracy", "n_combinations")}
         print("check:", json.dumps({k: v for k, v in payload["check"].items() if k != "dry_run_output"}, indent=1), flush=True)
     print("wrote", common.save(args.out, payload))
 
