@@ -35,7 +35,7 @@ Snakemake's records kept, so the grid's own table stays as it is): its dry run (
 training) and its ``selection.json`` against this script's choice for that draw.
 
     .venv/bin/python benchmarks/bench_halving.py --workdir /tmp/rb --probes "" --halving "" --sklearn 0   # the grid
-    .venv/bin/python benchmarks/bench_random.py --grid-run /tmp/rb/grid --check 8:0
+    .venv/bin/python benchmarks/bench_random.py --grid-run /tmp/rb/grid --n 8,19,24,64 --check 8:1
 Writes benchmarks/results/random.json.
 """
 
