@@ -80,7 +80,18 @@ def prepare_data(workdir: Path) -> Path:
     if not arrays.exists():
         config = common.write_yaml(data / "config.yaml", {"results_dir": "results", **common.STUDY_DATA})
         subprocess.run(
-            [*SNAKEMAKE, "--directory", str(data), "--configfile", str(config), "--cores", "2", "--quiet", "--", str(arrays)],
+            [
+                *SNAKEMAKE,
+                "--directory",
+                str(data),
+                "--configfile",
+                str(config),
+                "--cores",
+                "2",
+                "--quiet",
+                "--",
+                str(arrays.relative_to(data)),
+            ],
             check=True,
         )
     return data
