@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
+import itertools
 import logging
 import os
 import re
@@ -256,6 +258,20 @@ def check_output(input_csv: str | Path, output_csv: str | Path, overwrite: bool 
     return target
 
 
+def remove_stale_temporaries(target: Path) -> int:
+    """Delete the temporary files (output and spill) that killed runs writing ``target`` on this
+    host left beside it; only this output's, and only those of processes that are gone."""
+    from workflow_scripts import fileio
+
+    removed = 0
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        owner = fileio._OWNER.search(path.name)
+        if owner and owner["host"] == fileio.HOST and not fileio._pid_alive(int(owner["pid"])):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def predict_file(
     model: str | Path,
     input_csv: str | Path,
@@ -283,10 +299,13 @@ def predict_file(
         raise UserError(f"Input file {input_csv} does not exist.", "check --input (a CSV in the Kaggle 'Spotify and YouTube' schema).")
     target = check_output(input_csv, output_csv, overwrite)
     created = not target.parent.exists()
+    if not created and remove_stale_temporaries(target):
+        log.info("removed the temporary files of an earlier, killed run beside %s", target)
     names = model_names(manifest, model_name, all_models)
-    loaded = bundle_lib.load(model, names)
     chunks = iter_songs(input_csv, manifest["required_columns"], chunk_size)
-    n = predict_stream.write(loaded, chunks, output_csv, names, model_name, all_models, pool_by_artist, raw_text)
+    first = next(chunks)  # the input's problems before the models load (a small input's all of them)
+    loaded = bundle_lib.load(model, names)
+    n = predict_stream.write(loaded, itertools.chain([first], chunks), output_csv, names, model_name, all_models, pool_by_artist, raw_text)
     log.info(
         "wrote %d songs' predictions (%s%s) to %s%s",
         n,
