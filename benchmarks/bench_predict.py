@@ -14,6 +14,15 @@ is reported beside wall time):
 Writes ``benchmarks/results/predict.json``. Usage::
 
     .venv/bin/python benchmarks/bench_predict.py --model results/model [--repeats 5] [--model-name ensemble]
+
+``--scale`` (issue #22) instead measures catalogue-sized inputs: for each bundle, size and
+model, ``python -m workflow_scripts.predict`` as one fresh process on the dataset's rows
+repeated to ``--sizes`` songs (new row ids), its wall and CPU time, songs per second and peak
+memory (the child's ``ru_maxrss``), and checks that every song is in the output. Results go
+to ``benchmarks/results/predict_scale.json`` (after every run to ``predict_scale.partial.json``)::
+
+    .venv/bin/python benchmarks/bench_predict.py --scale --bundle default=/tmp/b/default/model \
+        --bundle artist=/tmp/b/artist/model --sizes 20718,200000,1000000 [--big-models ensemble,network,hgb]
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -95,14 +105,184 @@ def loaded_throughput(model: Path, songs_csv: Path, model_name: str, repeats: in
     }
 
 
+MODELS = ("network", "knn", "svm", "hgb", "ensemble", "artist lookup")
+
+
+def repeated_songs(source: Path, target: Path, n: int) -> Path:
+    """The dataset's rows repeated (cycled) to ``n`` songs, the row ids renumbered 0..n-1; kept if there."""
+    if target.exists():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    with open(source, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        records = list(reader)
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i in range(n):
+            writer.writerow([i, *records[i % len(records)][1:]])
+    partial.rename(target)
+    return target
+
+
+def run_measured(command: list[str]) -> dict[str, float]:
+    """Wall, CPU (user + sys) seconds and peak resident memory (MB) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if child.returncode != 0:
+        raise SystemExit(f"predict failed:\n{stderr.decode(errors='replace')[-3000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def count_rows(path: Path) -> tuple[int, int]:
+    """The output's songs, and how many of them have a predicted genre."""
+    songs = predicted = 0
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        column = next(reader).index("genre")
+        for record in reader:
+            songs += 1
+            predicted += bool(record[column])
+    return songs, predicted
+
+
+def scale(args: argparse.Namespace) -> None:
+    """Songs per second and peak memory per bundle, size and model, one cold process each."""
+    bundles = dict(item.split("=", 1) for item in args.bundle)
+    sizes = [int(n) for n in args.sizes.split(",")]
+    inputs = {n: args.input if n == 20718 else repeated_songs(args.input, args.inputs_dir / f"songs_{n}.csv", n) for n in sizes}
+    partial = args.output.with_name(args.output.stem + ".partial.json")
+    result: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "chunk_size": args.chunk_size,
+        "bundles": {},
+        "runs": [],
+    }
+    for label, folder in bundles.items():
+        manifest = json.loads((Path(folder) / "manifest.json").read_text())
+        result["bundles"][label] = {"path": folder, "features": manifest["features"], "n_features": len(manifest["feature_names"])}
+    small = args.models.split(",") if args.models else list(MODELS)
+    big = args.big_models.split(",") if args.big_models else small
+    plan = [(label, n, name) for n in sizes for label in bundles for name in (big if n >= 1_000_000 else small)]
+    plan = [step for step in plan if step[0] not in args.skip_big or step[1] < 1_000_000]
+    with tempfile.TemporaryDirectory(dir=args.inputs_dir) as scratch:
+        output = Path(scratch) / "predictions.csv"
+        for label, n, name in plan:
+            command = [sys.executable, "-m", "workflow_scripts.predict", "--model", bundles[label], "--model-name", name]
+            command += ["--input", str(inputs[n]), "--output", str(output), "--chunk-size", str(args.chunk_size)]
+            runs = []
+            for _ in range(args.repeats if n < 100_000 else 1):
+                output.unlink(missing_ok=True)
+                runs.append(run_measured(command))
+            songs, predicted = count_rows(output)
+            row = {"bundle": label, "songs": n, "model": name, **medians(runs), "runs": runs, "output_songs": songs, "predicted": predicted}
+            row["songs_per_s"] = n / row["wall_s"]
+            row["load_average_1min"] = os.getloadavg()[0]
+            result["runs"].append(row)
+            partial.write_text(json.dumps({**result, "command": " ".join(sys.argv)}, indent=2) + "\n")
+            print(
+                f"{label} {n:>9,} {name:<13} {row['wall_s']:8.1f} s wall {row['cpu_s']:8.1f} s CPU "
+                f"{row['songs_per_s']:8.0f} songs/s {row['peak_mb']:7.0f} MB  {predicted:,}/{songs:,} predicted",
+                flush=True,
+            )
+    result["command"] = " ".join(sys.argv)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    partial.unlink(missing_ok=True)
+
+
+def profile(args: argparse.Namespace) -> None:
+    """CPU seconds (this process) of each stage on the input, the bundle loaded once: reading,
+    each preprocessing step, engineered and flag features, each text model, each model."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from workflow_scripts import predict
+    from workflow_scripts.bundle import store as bundle
+    from workflow_scripts.features import pipeline as features
+    from workflow_scripts.features import song_features
+    from workflow_scripts.models import registry as models
+
+    out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "input": str(args.input), "bundles": {}}
+    for item in args.bundle:
+        label, folder = item.split("=", 1)
+        manifest = bundle.read_manifest(folder)
+        loaded = bundle.load(folder, manifest["models"])
+        stages: dict[str, list[float]] = {}
+
+        def timed(name: str, function: Any, stages: dict[str, list[float]] = stages) -> Any:
+            start = time.process_time()
+            value = function()
+            stages.setdefault(name, []).append(time.process_time() - start)
+            return value
+
+        for _ in range(args.repeats):
+            songs = timed("read + validate", lambda m=manifest: predict.read_songs(args.input, m["required_columns"]))
+            settings = loaded.features.features
+            if settings["engineered"]:
+                timed("engineered features", lambda: song_features.engineered(songs))  # noqa: B023
+            if settings["flags"]:
+                timed("flag features", lambda: song_features.flags(songs))  # noqa: B023
+            frame, _, _ = features.input_frame(songs, settings)
+            X = frame
+            for name, step in loaded.features.pipeline.steps:
+                X = timed(f"preprocessing: {name}", lambda step=step, X=X: step.transform(X))
+            texts = song_features.text_inputs(songs) if loaded.features.text_models else {}
+            for block, text_model in loaded.features.text_models.items():
+                timed(f"text model: {block}", lambda m=text_model, b=block: m.predict_proba(texts[b]))  # noqa: B023
+            X = timed("features, all (as predict)", lambda: loaded.features.transform(songs))  # noqa: B023
+            for name in models.NAMES:
+                if name == "ensemble":
+                    continue
+                timed(f"model: {name}", lambda n=name: models.probabilities(loaded.fitted, X, songs["Artist"], loaded.ensemble, only=[n]))  # noqa: B023
+        knn, svm = loaded.fitted["knn"], loaded.fitted["svm"]
+        out["bundles"][label] = {
+            "path": folder,
+            "songs": len(songs),
+            "cpu_s": {name: statistics.median(values) for name, values in stages.items()},
+            "knn": {"training_rows": int(knn.n_samples_fit_), "method": knn._fit_method},
+            "svm_support_vectors": [int(c.estimator.support_.shape[0]) for c in svm.calibrated_classifiers_],
+            "hgb_trees": int(loaded.fitted["hgb"].n_iter_ * len(loaded.classes)),
+            "n_features": int(X.shape[1]),
+        }
+        print(label, json.dumps(out["bundles"][label], indent=1), flush=True)
+    args.output.write_text(json.dumps({**out, "command": " ".join(sys.argv)}, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=REPO / "results" / "model")
     parser.add_argument("--input", type=Path, default=SHARED / "data" / "Spotify_Youtube.csv")
     parser.add_argument("--model-name", default="ensemble")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "predict.json")
+    parser.add_argument("--output", type=Path, default=None, help="results/predict.json (predict_scale.json with --scale)")
+    parser.add_argument("--scale", action="store_true", help="catalogue sizes: songs/s and peak memory per bundle, size, model")
+    parser.add_argument("--bundle", action="append", default=[], help="LABEL=FOLDER, repeatable (--scale)")
+    parser.add_argument("--sizes", default="20718,200000,1000000", help="songs per input (--scale)")
+    parser.add_argument("--models", default="", help="the models run (default: all; --scale)")
+    parser.add_argument("--big-models", default="", help="the models run at 1,000,000 songs and more (default: all)")
+    parser.add_argument("--skip-big", default="", help="bundles not run at 1,000,000 songs and more (comma-separated labels)")
+    parser.add_argument("--chunk-size", type=int, default=50_000)
+    parser.add_argument("--inputs-dir", type=Path, default=Path(tempfile.gettempdir()) / "genre-factor-predict-scale")
+    parser.add_argument("--profile", action="store_true", help="CPU seconds per stage and model, the bundle loaded once (--bundle)")
     args = parser.parse_args()
+    if args.profile:
+        args.output = args.output or REPO / "benchmarks" / "results" / "predict_profile.json"
+        profile(args)
+        return
+    if args.scale:
+        args.output = args.output or REPO / "benchmarks" / "results" / "predict_scale.json"
+        args.inputs_dir.mkdir(parents=True, exist_ok=True)
+        args.skip_big = [label for label in args.skip_big.split(",") if label]
+        scale(args)
+        return
+    args.output = args.output or REPO / "benchmarks" / "results" / "predict.json"
     manifest = json.loads((args.model / "manifest.json").read_text())
     command = [sys.executable, "-m", "workflow_scripts.predict", "--model", str(args.model), "--model-name", args.model_name]
     with tempfile.TemporaryDirectory() as scratch:

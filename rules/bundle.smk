@@ -73,6 +73,7 @@ rule predict:
         model_name=PREDICT["model_name"],
         all_models=PREDICT["all_models"],
         pool_by_artist=PREDICT["pool_by_artist"],
+        raw_text=PREDICT["raw_text"],
     script:
         "../workflow_scripts/steps/predict.py"
 

@@ -198,3 +198,81 @@ def test_pooling_by_artist_and_its_own_rows_in_the_outer_summary() -> None:
     text = outer_evaluation.markdown(table)
     song, pooled_part = text.split("Unseen artist, pooled over its test songs")
     assert "| hgb | 0.650 ± 0.071" in song and "| hgb | 0.850 ± 0.071" in pooled_part
+
+
+def test_output_equal_to_the_input_is_refused_and_the_input_kept(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+    songs = tmp_path / "songs.csv"
+    songs.write_bytes(test_set["csv"].read_bytes())
+    before = bundle.sha256_file(songs)
+    (tmp_path / "link.csv").symlink_to(songs)
+    (tmp_path / "sub").mkdir()
+    for output in (songs, tmp_path / "link.csv", tmp_path / "sub" / ".." / "songs.csv"):
+        result = predict_cli(trained["model"], songs, output)
+        assert result.returncode == 1 and "is the input file" in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert bundle.sha256_file(songs) == before and (tmp_path / "link.csv").is_symlink()
+    mine = tmp_path / "notes.csv"
+    mine.write_text("my own notes\n", encoding="utf-8")
+    result = predict_cli(trained["model"], songs, mine, "--model-name", "knn")
+    assert result.returncode == 1 and "not a predictions file of this tool" in result.stderr and "--overwrite" in result.stderr
+    assert mine.read_text(encoding="utf-8") == "my own notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "notes.csv", "songs.csv", "sub"]  # no temporary files
+    # --overwrite replaces it; an earlier predictions file is replaced without it.
+    result = predict_cli(trained["model"], songs, mine, "--model-name", "knn", "--overwrite")
+    assert result.returncode == 0 and len(pd.read_csv(mine)) == test_set["n"], result.stderr[-3000:]
+    assert str(mine.resolve()) in result.stderr.splitlines()[-1] and f"wrote {test_set['n']} songs" in result.stderr
+    result = predict_cli(trained["model"], songs, mine, "--model-name", "hgb")
+    assert result.returncode == 0 and len(pd.read_csv(mine)) == test_set["n"], result.stderr[-3000:]
+    assert bundle.sha256_file(songs) == before
+
+
+def test_a_formula_looking_artist_is_inert_in_the_output(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+    formula = '=HYPERLINK("http://example.org/x","click")'
+
+    def change(frame: pd.DataFrame) -> None:
+        frame.loc[0, "Artist"] = formula
+        frame.loc[1, "Track"] = "-1"
+        frame.loc[2, "Artist"] = "@import"
+
+    path = bad_input(tmp_path, change)
+    output, raw = tmp_path / "out.csv", tmp_path / "raw.csv"
+    assert predict_cli(trained["model"], path, output, "--model-name", "knn").returncode == 0
+    assert predict_cli(trained["model"], path, raw, "--model-name", "knn", "--raw-text").returncode == 0
+    table = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert table.loc[0, "Artist"] == "'" + formula and table.loc[1, "Track"] == "'-1" and table.loc[2, "Artist"] == "'@import"
+    assert not table["Artist"].str.match(r"[=+\-@\t\r]").any() and not table["Track"].str.match(r"[=+\-@\t\r]").any()
+    with open(output, newline="", encoding="utf-8") as handle:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for record in csv.reader(handle) for cell in record[1:3])
+    untouched = pd.read_csv(raw, dtype=str, keep_default_na=False)
+    assert untouched.loc[0, "Artist"] == formula and untouched.loc[1, "Track"] == "-1"
+    probabilities = [c for c in table.columns if c.startswith("p_")]
+    pd.testing.assert_frame_equal(table[probabilities], untouched[probabilities])  # numbers as they are
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["songs", "pooled"])
+def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: dict, tmp_path: Path, pooled: bool) -> None:  # noqa: F811
+    extra = ["--all-models", *(["--pool-by-artist"] if pooled else [])]
+    whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
+    assert predict_cli(trained["model"], test_set["csv"], whole, "--chunk-size", "1000000", *extra).returncode == 0
+    result = predict_cli(trained["model"], test_set["csv"], chunked, "--chunk-size", "37", *extra)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunked.csv", "whole.csv"]  # the spill is gone
+    a, b = pd.read_csv(whole), pd.read_csv(chunked)
+    assert len(b) == test_set["n"] > 37 * 3 and list(a.columns) == list(b.columns)
+    probabilities = [c for c in a.columns if c.startswith("p_")]
+    np.testing.assert_allclose(b[probabilities].to_numpy(), a[probabilities].to_numpy(), rtol=0, atol=1e-9)
+    pd.testing.assert_frame_equal(a.drop(columns=probabilities), b.drop(columns=probabilities))
+    # ... and the in-memory computation (evaluation.pool_by_artist over the whole file).
+    manifest = bundle.read_manifest(trained["model"])
+    songs = predict.read_songs(test_set["csv"], manifest["required_columns"])
+    memory = predict.predictions(bundle.load(trained["model"], manifest["models"]), songs, "ensemble", True, pooled)
+    np.testing.assert_allclose(b[probabilities].to_numpy(), memory[probabilities].to_numpy(), rtol=0, atol=1e-9)
+    assert (b["genre"].to_numpy() == memory["genre"].to_numpy()).all()
+
+
+def test_a_bad_value_in_a_later_chunk_leaves_nothing(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+    path = bad_input(tmp_path, _set("Loudness", 5, "loud"))
+    output = tmp_path / "out" / "predictions.csv"
+    for extra in ([], ["--pool-by-artist"]):
+        result = predict_cli(trained["model"], path, output, "--chunk-size", "2", *extra)
+        assert result.returncode == 1 and "rows 5) (counted in songs 5-6" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and not list((tmp_path / "out").iterdir())

@@ -8,7 +8,16 @@ from workflow_scripts.core.step import run_step
 
 def main(smk) -> None:
     p = smk.params
-    predict.predict_file(Path(smk.input.bundle).parent, smk.input.songs, smk.output[0], p.model_name, p.all_models, p.pool_by_artist)
+    predict.predict_file(
+        Path(smk.input.bundle).parent,
+        smk.input.songs,
+        smk.output[0],
+        p.model_name,
+        p.all_models,
+        p.pool_by_artist,
+        chunk_size=smk.config["predict"]["chunk_size"],  # run-time: memory, not the result
+        raw_text=p.raw_text,
+    )
 
 
 run_step(main, snakemake)  # noqa: F821
