@@ -7,7 +7,7 @@ Every leaf of the schema (a property that is not an object with ``properties``; 
 objects such as ``genres.super_genres`` is a leaf) gets a row: its dotted key, its value in
 config.yaml (else the schema's default), its type or choices, its ``description``, and what a
 change reruns (``x-reruns``: the rules whose results the key changes, and what depends on them;
-``[]``: a run-time setting) and when it has an effect (``x-when``). ``tests/test_docs.py`` fails
+``[]``: a run-time setting; ``"*"``: every rule) and when it has an effect (``x-when``). ``tests/test_docs.py`` fails
 when this page drifts from the schema and when a leaf lacks ``description`` or ``x-reruns``.
 """
 
@@ -127,11 +127,24 @@ def describe_reruns(node: dict[str, Any]) -> str:
     reruns = node.get("x-reruns", MISSING)
     if reruns is MISSING:
         return "**missing x-reruns**"
-    text = "nothing (run-time setting)" if not reruns else ", ".join(f"`{rule}`" for rule in reruns)
+    if reruns == "*":
+        text = "everything (every rule)"
+    elif not reruns:
+        text = "nothing (run-time setting)"
+    else:
+        text = ", ".join(f"`{rule}`" for rule in reruns)
     when = node.get("x-when")
     if when:
-        text += "; only when " + " and ".join(f"`{key}: {value}`" for key, value in when.items())
+        text += "; only when " + " and ".join(describe_condition(key, value) for key, value in when.items())
     return text
+
+
+def describe_condition(key: str, value: Any) -> str:
+    if value == "*":
+        return f"`{key}` is set"
+    if isinstance(value, list):
+        return f"`{key}` is one of " + ", ".join(show(item) for item in value)
+    return f"`{key}: {show(value).strip('`')}`"
 
 
 def cell(text: str) -> str:
@@ -152,7 +165,7 @@ def render(schema: dict[str, Any] | None = None, config: dict[str, Any] | None =
         about = schema["properties"].get(section, {}).get("description") if section != "general" else None
         if about:
             out.append(cell(about) + "\n")
-        out.append("| key | value | type | what it does | a change reruns |")
+        out.append("| key | value | type | what it does | a change reruns (then what follows) |")
         out.append("|---|---|---|---|---|")
         for key, node in rows:
             value = config_value(config, key)

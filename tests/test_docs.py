@@ -63,7 +63,8 @@ def test_x_reruns_and_x_when_name_real_rules_and_keys() -> None:
     keys = {key for key, _ in GENERATOR.leaves(schema)}
     wrong = []
     for key, node in GENERATOR.leaves(schema):
-        wrong += [f"{key}: x-reruns names no rule {rule!r}" for rule in node.get("x-reruns", []) if rule not in rules]
+        reruns = node.get("x-reruns", [])
+        wrong += [f"{key}: x-reruns names no rule {rule!r}" for rule in ([] if reruns == "*" else reruns) if rule not in rules]
         wrong += [f"{key}: x-when names no key {other!r}" for other in node.get("x-when", {}) if other not in keys]
     assert wrong == []
 
@@ -87,9 +88,11 @@ def test_generator_shows_run_time_settings_and_conditions() -> None:
             }
         },
     }
+    schema["properties"]["a"]["properties"]["z"] = {"type": "string", "description": "A z.", "x-reruns": "*", "x-when": {"a.y": ["p", "q"]}}
     page = GENERATOR.render(schema, {"a": {"y": "q"}})
     assert "| `a.x` | `3` | integer | An x. | nothing (run-time setting) |" in page
     assert "| `a.y` | `q` | one of `p`, `q` | A y. | `r1`, `r2`; only when `a.x: 4` |" in page
+    assert "| `a.z` | not set | string | A z. | everything (every rule); only when `a.y` is one of `p`, `q` |" in page
 
 
 # --- the README's first screen and the links --------------------------------------------------
@@ -221,13 +224,17 @@ def check_command(argv: list[str]) -> list[str] | None:
 
 
 def all_commands() -> list[tuple[str, list[str]]]:
-    """(page: command, argv) of every distinct command; two that check the same way are one."""
+    """(page: command, argv) of every distinct command; two that check the same way are one
+    (a Snakemake command with ``--report`` or another ``--cores`` is the same dry run)."""
     seen, out = set(), []
     for page in PAGES:
         for tokens in sh_commands(page):
             for argv in simple_commands(tokens):
                 check = check_command(argv)
                 key = tuple(check) if check is not None else tuple(argv)
+                if program(argv) == "snakemake" and "--cores" in key:  # a dry run is the same on any number of cores
+                    i = key.index("--cores")
+                    key = key[:i] + key[i + 2 :]
                 if key not in seen:
                     seen.add(key)
                     out.append((f"{page.relative_to(REPO)}: {shlex.join(argv)}", argv))
