@@ -20,7 +20,7 @@ include: "rules/report.smk"
 # A run started in the background (`nohup snakemake ... &`, a script, a CI runner) inherits
 # SIGINT ignored; restored here, `kill -INT <pid>` stops it as Ctrl-C stops a run in a terminal:
 # its jobs cancelled, the lock released, finished results kept.
-from workflow_scripts.interrupt import restore_default_sigint  # noqa: E402
+from workflow_scripts.core.interrupt import restore_default_sigint  # noqa: E402
 
 restore_default_sigint()
 

@@ -37,7 +37,7 @@ import common
 import yaml
 
 sys.path.insert(0, str(common.REPO))
-from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts.search import grid as grid_lib  # noqa: E402
 
 # Runs a command and prints its wall time and peak resident memory (that child only).
 MEASURE = (

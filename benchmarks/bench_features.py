@@ -44,7 +44,7 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 
 def old_stacked_text(songs, y, train_idx, other_idx, blocks, seed):  # type: ignore[no-untyped-def]
-    """workflow_scripts/song_features.py's stacked_text before issue #14 (commit 38bad10):
+    """workflow_scripts/features/song_features.py's stacked_text before issue #14 (commit 38bad10):
     the test suite's reference (tests/support/reference_text.py)."""
     from tests.support.reference_text import reference_stacked_text
 
@@ -84,7 +84,8 @@ def worker(method: str, out: Path) -> None:
     """One prepare_features job's computation with ``method``; prints its timing as JSON."""
     import pandas as pd
 
-    from workflow_scripts import features, song_features
+    from workflow_scripts.features import pipeline as features
+    from workflow_scripts.features import song_features
 
     if method in ("old", "exact"):
         song_features.TEXT_SOLVER = "lbfgs"
@@ -123,7 +124,7 @@ def accuracy(arrays: dict[str, np.ndarray], seed: int = 42) -> dict[str, Any]:
     config's hgb settings, fit on the training rows) on the test set and on each CV fold."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from workflow_scripts import features
+    from workflow_scripts.features import pipeline as features
 
     names = [str(n) for n in arrays["feature_names"]]
     classes = [str(c) for c in arrays["classes"]]
@@ -155,7 +156,7 @@ def main() -> None:
         worker(args.worker, args.worker_out)
         return
 
-    from workflow_scripts import features
+    from workflow_scripts.features import pipeline as features
 
     ensure_inputs()
     methods = args.methods.split(",")

@@ -44,8 +44,8 @@ from typing import Any
 import common
 
 sys.path.insert(0, str(common.REPO))
-from workflow_scripts import grid as grid_lib  # noqa: E402
-from workflow_scripts import halving as halving_lib  # noqa: E402
+from workflow_scripts.search import grid as grid_lib  # noqa: E402
+from workflow_scripts.search import halving as halving_lib  # noqa: E402
 
 # 12 families of the default grid (192 combinations): 2 depths x 2 activations x 3 batch sizes,
 # widths 64-128-256(-512), dropout 0.3, every callback setting of the default grid (16).

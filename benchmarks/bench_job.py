@@ -52,7 +52,7 @@ import common
 import yaml
 
 sys.path.insert(0, str(common.REPO))
-from workflow_scripts import grid as grid_lib  # noqa: E402
+from workflow_scripts.search import grid as grid_lib  # noqa: E402
 
 STEP = common.REPO / "workflow_scripts" / "steps" / "hpo_combination.py"
 
@@ -68,8 +68,8 @@ runpy.run_path(job["step"], init_globals={"snakemake": smk}, run_name="__main__"
 """
 
 STARTUP = {
-    "before": "import keras\nfrom workflow_scripts import features, hpo\n",
-    "now": "from workflow_scripts import model\nmodel.load_backend()\nimport numpy\nfrom workflow_scripts import hpo\n",
+    "before": "import keras\nfrom workflow_scripts.features import pipeline\nfrom workflow_scripts.search import hpo\n",
+    "now": "from workflow_scripts.models import network as model\nmodel.load_backend()\nimport numpy\nfrom workflow_scripts.search import hpo\n",
 }
 
 

@@ -64,7 +64,9 @@ def one_song(source: Path, target: Path) -> Path:
 
 def loaded_throughput(model: Path, songs_csv: Path, model_name: str, repeats: int) -> dict[str, float]:
     """Per-stage seconds with the bundle loaded once (median of ``repeats``), and songs/s."""
-    from workflow_scripts import bundle, models, predict
+    from workflow_scripts import predict
+    from workflow_scripts.bundle import store as bundle
+    from workflow_scripts.models import registry as models
 
     manifest = bundle.read_manifest(model)
     start = time.perf_counter()

@@ -54,14 +54,14 @@ EDITS = {
     "now": None,
     "no-fast-exit": ("workflow_scripts/steps/hpo_combination.py", 'fast_exit=__name__ == "__main__"', "fast_exit=False"),
     "no-sklearn-block": (
-        "workflow_scripts/model.py",
+        "workflow_scripts/models/network.py",
         'block = "sklearn" not in sys.modules and "keras" not in sys.modules',
         "block = False",
     ),
 }
 IMPORTS = {
-    "load_backend": "from workflow_scripts import model\nmodel.configure_threads(1)\nmodel.load_backend()",
-    "import keras": "from workflow_scripts import model\nmodel.configure_threads(1)\nimport keras",
+    "load_backend": "from workflow_scripts.models import network as model\nmodel.configure_threads(1)\nmodel.load_backend()",
+    "import keras": "from workflow_scripts.models import network as model\nmodel.configure_threads(1)\nimport keras",
 }
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(common.REPO))
-    from workflow_scripts import grid
+    from workflow_scripts.search import grid
 
     family = next(iter(grid.families(grid.expand(GRID))))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -31,11 +31,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from workflow_scripts import model as model_lib  # noqa: E402
+from workflow_scripts.models import network as model_lib  # noqa: E402
 
 
 def run_ours(arrays: dict[str, Any], params: dict[str, Any], training: dict[str, Any], seed: int) -> dict[str, Any]:
-    from workflow_scripts import hpo
+    from workflow_scripts.search import hpo
 
     [result] = hpo.train_combinations(arrays, [params], training, seed)
     return {"folds": [{"val_accuracy": f["val_accuracy"], "epochs": f["epochs"], "seconds": f["seconds"]} for f in result["folds"]]}
@@ -52,7 +52,7 @@ def run_ours_group(arrays: dict[str, Any], params: dict[str, Any], training: dic
 
     import yaml
 
-    from workflow_scripts import hpo
+    from workflow_scripts.search import hpo
 
     grid = yaml.safe_load((REPO / "config.yaml").read_text())["grid"]
     variants = [
@@ -70,7 +70,7 @@ def run_ours_group(arrays: dict[str, Any], params: dict[str, Any], training: dic
 
 
 def run_keras(arrays: dict[str, Any], params: dict[str, Any], training: dict[str, Any], seed: int) -> dict[str, Any]:
-    from workflow_scripts import model
+    from workflow_scripts.models import network as model
 
     folds = []
     for k in range(int(arrays["n_folds"])):
@@ -159,7 +159,7 @@ def run_scikeras(arrays: dict[str, Any], params: dict[str, Any], training: dict[
     from scikeras.wrappers import KerasClassifier
     from sklearn.model_selection import GridSearchCV
 
-    from workflow_scripts import model
+    from workflow_scripts.models import network as model
 
     class CountEpochs(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -215,7 +215,7 @@ def main() -> None:
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything printed (TensorFlow, Keras) goes to stderr, not into the replies
     start = time.perf_counter()
-    from workflow_scripts.model import configure_threads, load_backend
+    from workflow_scripts.models.network import configure_threads, load_backend
 
     if threads > 0:
         configure_threads(threads)

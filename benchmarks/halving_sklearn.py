@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 def main() -> None:
     request = json.loads(Path(sys.argv[1]).read_text())
-    from workflow_scripts.model import configure_threads
+    from workflow_scripts.models.network import configure_threads
 
     configure_threads(1)
     import keras
@@ -34,7 +34,7 @@ def main() -> None:
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingGridSearchCV
 
-    from workflow_scripts import model
+    from workflow_scripts.models import network as model
 
     with np.load(request["arrays"]) as data:
         arrays = {k: data[k] for k in data.files}

@@ -14,12 +14,12 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH", "")) if p)
 )
 
-from workflow_scripts import config as config_checks  # noqa: E402
-from workflow_scripts import grid as grid_lib  # noqa: E402
-from workflow_scripts import halving as halving_lib  # noqa: E402
-from workflow_scripts import models as models_lib  # noqa: E402
-from workflow_scripts import split as split_lib  # noqa: E402
-from workflow_scripts.errors import UserError  # noqa: E402
+from workflow_scripts.core import config_checks  # noqa: E402
+from workflow_scripts.core.errors import UserError  # noqa: E402
+from workflow_scripts.models import registry as models_lib  # noqa: E402
+from workflow_scripts.search import grid as grid_lib  # noqa: E402
+from workflow_scripts.search import halving as halving_lib  # noqa: E402
+from workflow_scripts.split import folds as split_lib  # noqa: E402
 
 _SCHEMA = os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 try:

@@ -1,4 +1,4 @@
-from workflow_scripts import bundle as bundle_lib  # noqa: E402
+from workflow_scripts.bundle import store as bundle_lib  # noqa: E402
 from workflow_scripts import predict as predict_lib  # noqa: E402
 
 PREDICT = config["predict"]

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from tests.conftest import DATASET_CSV, REPO, needs_shared, run_workflow, small_config, write_config
-from workflow_scripts import bundle, models
-from workflow_scripts.errors import UserError
+from workflow_scripts.bundle import store as bundle
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.models import registry as models
 
 pytestmark = [needs_shared, pytest.mark.integration]
 FEATURES = {"engineered": True, "flags": True, "text": ["song"]}

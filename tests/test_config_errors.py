@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import DATASET_CSV, REPO, SMALL_GRID, deep_update, default_config, planned_jobs, run_workflow, write_config
 from tests.test_dataset import make_songs
-from workflow_scripts import models
+from workflow_scripts.models import registry as models
 
 
 def dry_run_error(tmp_path: Path, changes: dict) -> str:

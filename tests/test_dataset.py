@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import DATASET_CSV, needs_shared
 from tests.support.synthetic import COLUMNS  # the Kaggle CSV's columns, in order
-from workflow_scripts import dataset
-from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import sha256_file
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.core.fileio import sha256_file
+from workflow_scripts.data import dataset
 
 
 def make_songs(n: int = 6, seed: int = 0) -> pd.DataFrame:

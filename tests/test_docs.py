@@ -122,6 +122,16 @@ def test_relative_links_point_to_files(page: Path) -> None:
     assert broken == []
 
 
+REPO_PATH = re.compile(r"`((?:workflow_scripts|rules|tests|benchmarks|configs|schemas|profiles|report|envs|docs|experiments)/[^`\s]*)`")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_repository_paths_named_in_backticks_exist(page: Path) -> None:
+    """A file or folder of the repository named in backticks (not a pattern) exists: moved code is followed."""
+    named = {m for m in REPO_PATH.findall(page.read_text()) if not re.search(r"[<>{}*]", m)}
+    assert sorted(m for m in named if not (REPO / m.rstrip("/")).exists()) == []
+
+
 # --- every command in a sh block ---------------------------------------------------------------
 
 # Commands not run here, and what covers them.

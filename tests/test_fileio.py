@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import deep_update, default_config, run_workflow, write_config
 from tests.test_dataset import make_songs
-from workflow_scripts import fileio
+from workflow_scripts.core import fileio
 
 UMASKS = [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)]
 

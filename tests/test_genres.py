@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import default_config
-from workflow_scripts.genres import GenreMapper
+from workflow_scripts.genres.mapping import GenreMapper
 
 MAPPER = GenreMapper(default_config()["genres"]["super_genres"])
 

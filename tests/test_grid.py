@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import default_config
-from workflow_scripts import grid
+from workflow_scripts.search import grid
 
 
 def test_default_grid_has_6144_unique_networks() -> None:

@@ -23,8 +23,8 @@ from tests.conftest import (
     without_timing,
     write_config,
 )
-from workflow_scripts import grid, halving
-from workflow_scripts import hpo as hpo_lib
+from workflow_scripts.search import grid, halving
+from workflow_scripts.search import hpo as hpo_lib
 
 # 9 networks (3 widths x 3 dropout rates): 9 -> 3 with factor 3.
 GRID = {**SMALL_GRID, "units_3": [16, 32, 64], "dropout_rate": [0.2, 0.3, 0.4], "activation": ["relu"]}

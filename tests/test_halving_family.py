@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_GRID, planned_jobs, run_workflow, small_config, without_timing, write_config
-from workflow_scripts import grid, halving, hpo
+from workflow_scripts.search import grid, halving, hpo
 
 pytestmark = [pytest.mark.integration]
 

@@ -26,7 +26,7 @@ CHILD = """
 import os, signal, sys
 sys.path.insert(0, {repo!r})
 {setup}
-from workflow_scripts.interrupt import restore_default_sigint
+from workflow_scripts.core.interrupt import restore_default_sigint
 print("changed" if restore_default_sigint() else "unchanged", flush=True)
 try:
     os.kill(os.getpid(), signal.SIGINT)

@@ -17,7 +17,8 @@ import pytest
 
 from benchmarks.fit_worker import fit_network_keras
 from tests.conftest import without_timing
-from workflow_scripts import hpo, model
+from workflow_scripts.models import network as model
+from workflow_scripts.search import hpo
 
 REPO = Path(__file__).resolve().parents[1]
 N_FEATURES, N_CLASSES = 5, 3
@@ -194,7 +195,7 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
     """hpo_combination and hpo_family write one format, {"runs": {id: run}, "timing": ...}:
     hpo_combination one run, hpo_family a run per combination, each what hpo_combination gives
     it alone (callback variants share their common epochs)."""
-    from workflow_scripts import features
+    from workflow_scripts.features import pipeline as features
 
     arrays_path = tmp_path / "arrays.npz"
     features.save_arrays(arrays_path, fold_arrays())
@@ -244,7 +245,7 @@ def test_the_grid_step_writes_its_runs(tmp_path: Path) -> None:
 
 
 def test_read_runs_names_a_file_of_another_format(tmp_path: Path) -> None:
-    from workflow_scripts.errors import UserError
+    from workflow_scripts.core.errors import UserError
 
     old = tmp_path / "abc.json"
     old.write_text(json.dumps({"params": params(), "folds": []}))  # a run, as older versions wrote it
@@ -257,7 +258,7 @@ def test_load_backend_keeps_scikit_learn_out_of_keras_import() -> None:
     imports afterwards."""
     code = (
         "import sys\n"
-        "from workflow_scripts import model\n"
+        "from workflow_scripts.models import network as model\n"
         "model.load_backend()\n"
         "assert 'keras' in sys.modules and 'sklearn' not in sys.modules, sorted(m for m in sys.modules if 'sklearn' in m)\n"
         "import sklearn.base\n"

@@ -14,7 +14,10 @@ import pytest
 
 from tests.conftest import DATASET_CSV, needs_shared, run_workflow
 from tests.test_bundle import predict_cli, trained  # noqa: F401  (the session's one workflow run)
-from workflow_scripts import bundle, features, models, predict
+from workflow_scripts import predict
+from workflow_scripts.bundle import store as bundle
+from workflow_scripts.features import pipeline as features
+from workflow_scripts.models import registry as models
 
 pytestmark = [needs_shared, pytest.mark.integration]
 
@@ -175,7 +178,8 @@ def test_rule_writes_the_same_predictions(trained: dict, test_set: dict, tmp_pat
 
 
 def test_pooling_by_artist_and_its_own_rows_in_the_outer_summary() -> None:
-    from workflow_scripts import evaluation, outer_evaluation
+    from workflow_scripts.evaluation import metrics as evaluation
+    from workflow_scripts.evaluation import outer as outer_evaluation
 
     proba = np.array([[0.9, 0.1], [0.3, 0.7], [0.5, 0.5], [0.2, 0.8]])
     pooled = evaluation.pool_by_artist(proba, ["a", "b", "a", None])

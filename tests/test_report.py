@@ -18,8 +18,11 @@ import pytest
 from docutils.core import publish_parts
 
 from tests.conftest import REPO, needs_shared, run_workflow, small_config, write_config
-from workflow_scripts import grid_view, outer_evaluation, progress, report_summary
-from workflow_scripts.grid import HYPERPARAMETERS
+from workflow_scripts import progress
+from workflow_scripts.evaluation import outer as outer_evaluation
+from workflow_scripts.report import grid_view
+from workflow_scripts.report import summary as report_summary
+from workflow_scripts.search.grid import HYPERPARAMETERS
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -436,7 +439,8 @@ def test_no_figure_has_overlapping_labels(monkeypatch: pytest.MonkeyPatch, tmp_p
     import numpy as np
     import yaml
 
-    from workflow_scripts import grid, plots
+    from workflow_scripts.evaluation import plots
+    from workflow_scripts.search import grid
 
     drawn = {}
     monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.__setitem__(Path(path).stem, fig))

@@ -42,8 +42,8 @@ import yaml
 from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, without_timing, write_config
 from tests.support.processes import start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
-from workflow_scripts import grid as grid_lib
-from workflow_scripts import hpo
+from workflow_scripts.search import grid as grid_lib
+from workflow_scripts.search import hpo
 
 SLURM_REASON = slurm_unavailable_reason()
 pytestmark = [

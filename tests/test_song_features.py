@@ -7,7 +7,8 @@ import pandas as pd
 
 from tests.support.reference_text import reference_stacked_text
 from tests.test_dataset import make_songs
-from workflow_scripts import features, song_features
+from workflow_scripts.features import pipeline as features
+from workflow_scripts.features import song_features
 
 
 def songs(n: int = 90) -> pd.DataFrame:

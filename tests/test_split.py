@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workflow_scripts.errors import UserError
-from workflow_scripts.split import make_split
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.split.folds import make_split
 
 
 def songs(n_artists: int = 60, per_artist: int = 8, seed: int = 0) -> pd.DataFrame:

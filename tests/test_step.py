@@ -1,4 +1,4 @@
-"""workflow_scripts/step.py: how a step script runs, fails, times its phases and exits."""
+"""workflow_scripts/core/step.py: how a step script runs, fails, times its phases and exits."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-from workflow_scripts.step import Stopwatch
+from workflow_scripts.core.step import Stopwatch
 
 REPO = Path(__file__).resolve().parents[1]
 
 STEP = """
 import atexit, sys
 from types import SimpleNamespace
-from workflow_scripts.errors import UserError
-from workflow_scripts.step import run_step
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.core.step import run_step
 
 atexit.register(lambda: print("teardown ran"))
 smk = SimpleNamespace(log=[sys.argv[1]], rule="demo", output=[sys.argv[2]])

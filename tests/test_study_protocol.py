@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SHARED, deep_update, default_config, needs_shared, run_workflow, write_config
-from workflow_scripts import evaluation, outer_evaluation
-from workflow_scripts.baselines import ArtistLookup
+from workflow_scripts.evaluation import metrics as evaluation
+from workflow_scripts.evaluation import outer as outer_evaluation
+from workflow_scripts.models.estimators import ArtistLookup
 
 STUDY_LABELS = SHARED / "reference" / "seed_selection.csv"
 

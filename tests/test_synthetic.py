@@ -8,10 +8,10 @@ import pandas as pd
 
 from tests.conftest import default_config
 from tests.support.synthetic import write_fixture
-from workflow_scripts import dataset
-from workflow_scripts.genre_selection import artist_super_genres
-from workflow_scripts.wikidata.labelling import label_artists
-from workflow_scripts.wikidata.tables import entries_table
+from workflow_scripts.data import dataset
+from workflow_scripts.genres.selection import artist_super_genres
+from workflow_scripts.labels.labelling import label_artists
+from workflow_scripts.labels.tables import entries_table
 
 
 def test_same_bytes_every_time(synthetic, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import pytest
 from tests.conftest import needs_shared
 from tests.support.fault_proxy import FaultProxy
 from tests.support.oxigraph_server import OxigraphServer
-from workflow_scripts.wikidata.entries import chosen_item
-from workflow_scripts.wikidata.labelling import label_artists
-from workflow_scripts.wikidata.query import genre_query, sparql_literal
+from workflow_scripts.labels.entries import chosen_item
+from workflow_scripts.labels.labelling import label_artists
+from workflow_scripts.labels.query import genre_query, sparql_literal
 
 CONTACT = "tests <ci@example.org>"
 
@@ -121,8 +121,8 @@ def test_hostile_names_only_ever_match_themselves(tmp_path: Path) -> None:
 
 
 def test_queried_span_covers_the_given_artists_entries(tmp_path: Path) -> None:
-    from workflow_scripts.wikidata.cache import ArtistCache
-    from workflow_scripts.wikidata.query import QUERY_VERSION
+    from workflow_scripts.labels.cache import ArtistCache
+    from workflow_scripts.labels.query import QUERY_VERSION
 
     endpoint = "http://127.0.0.1:1/sparql"
     cache = ArtistCache(tmp_path, endpoint)

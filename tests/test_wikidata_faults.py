@@ -30,14 +30,14 @@ import pytest
 from tests.conftest import DATASET_CSV, REPO, needs_shared
 from tests.support.fault_proxy import FaultProxy
 from tests.support.oxigraph_server import find_free_port
-from workflow_scripts import fileio
-from workflow_scripts.errors import UserError
-from workflow_scripts.wikidata.cache import ArtistCache
-from workflow_scripts.wikidata.cli import read_artists
-from workflow_scripts.wikidata.client import RetryPolicy, SparqlClient, Stats, request_bound, user_agent
-from workflow_scripts.wikidata.labelling import label_artists
-from workflow_scripts.wikidata.query import artist_query, genre_query
-from workflow_scripts.wikidata.tables import entries_table
+from workflow_scripts.core import fileio
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.labels.cache import ArtistCache
+from workflow_scripts.labels.cli import read_artists
+from workflow_scripts.labels.client import RetryPolicy, SparqlClient, Stats, request_bound, user_agent
+from workflow_scripts.labels.labelling import label_artists
+from workflow_scripts.labels.query import artist_query, genre_query
+from workflow_scripts.labels.tables import entries_table
 
 pytestmark = needs_shared
 

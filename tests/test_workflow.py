@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
 from tests.support.fault_proxy import FaultProxy
-from workflow_scripts import hpo
+from workflow_scripts.search import hpo
 
 pytestmark = [pytest.mark.integration]
 UMASK = 0o027  # the first run's: every output must be readable by the group, as plain open() makes it

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from workflow_scripts.errors import UserError
+from workflow_scripts.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def output_name(settings: Mapping[str, Any]) -> str:
 
 def read_songs(path: str | Path, required: Sequence[str]) -> Any:  # -> pd.DataFrame
     """The input CSV, its required columns checked and typed as in training."""
-    from workflow_scripts import dataset
+    from workflow_scripts.data import dataset
 
     path = Path(path)
     if not path.exists():
@@ -61,7 +61,7 @@ def predictions(bundle: Any, songs: Any, model_name: str, all_models: bool = Fal
         names = [model_name, *names]
     probas = bundle.probabilities(songs, names)
     if pool_by_artist:
-        from workflow_scripts import evaluation
+        from workflow_scripts.evaluation import metrics as evaluation
 
         probas = {name: evaluation.pool_by_artist(proba, songs["Artist"]) for name, proba in probas.items()}
     classes = np.asarray(bundle.classes)
@@ -86,8 +86,8 @@ def predict_file(
     pool_by_artist: bool = False,
 ) -> int:
     """Read, predict, write ``output_csv`` atomically (nothing is left on an error); the number of songs."""
-    from workflow_scripts import bundle as bundle_lib
-    from workflow_scripts.fileio import atomic_path
+    from workflow_scripts.bundle import store as bundle_lib
+    from workflow_scripts.core.fileio import atomic_path
 
     manifest = bundle_lib.read_manifest(model)
     if model_name not in manifest["models"]:
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One OpenMP thread: gradient boosting's prediction spin-waits on busy cores (3.06 s of CPU
     # for 4,000 songs with the default threads, 0.12 s with one, same result on a loaded 2-core machine).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from workflow_scripts import models
+    from workflow_scripts.models import registry as models
 
     parser = argparse.ArgumentParser(prog="python -m workflow_scripts.predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="the bundle folder (results/model)")

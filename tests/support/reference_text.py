@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from workflow_scripts import song_features
+from workflow_scripts.features import song_features
 
 
 def reference_stacked_text(

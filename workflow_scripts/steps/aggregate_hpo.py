@@ -10,10 +10,11 @@ import logging
 
 import pandas as pd
 
-from workflow_scripts import halving, hpo, plots
-from workflow_scripts.fileio import atomic_path, write_json_atomic
-from workflow_scripts.grid import HYPERPARAMETERS
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import atomic_path, write_json_atomic
+from workflow_scripts.core.step import run_step
+from workflow_scripts.evaluation import plots
+from workflow_scripts.search import halving, hpo
+from workflow_scripts.search.grid import HYPERPARAMETERS
 
 
 def main(smk) -> None:

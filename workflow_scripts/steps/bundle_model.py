@@ -3,13 +3,17 @@
 import json
 from pathlib import Path
 
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
 
 
 def main(smk) -> None:
     import pandas as pd
 
-    from workflow_scripts import baselines, bundle, features, model_card, models
+    from workflow_scripts.bundle import model_card
+    from workflow_scripts.bundle import store as bundle
+    from workflow_scripts.features import pipeline as features
+    from workflow_scripts.models import estimators as baselines
+    from workflow_scripts.models import registry as models
 
     p = smk.params
     songs = pd.read_parquet(smk.input.songs)
@@ -25,7 +29,7 @@ def main(smk) -> None:
     dataset_info = json.loads(Path(smk.input.dataset).read_text())
     labels = dict(p.labels)
     if labels.get("source") == "wikidata":
-        from workflow_scripts.wikidata.cache import ArtistCache
+        from workflow_scripts.labels.cache import ArtistCache
 
         labels["queried"] = ArtistCache(labels["cache_dir"], labels["endpoint"]).queried_span(songs["Artist"].astype(str))
     outer = Path(smk.input.outer[0]).read_text() if smk.input.outer else None

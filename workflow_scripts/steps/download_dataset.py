@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from workflow_scripts import dataset
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.data import dataset
 
 
 def main(smk) -> None:

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from workflow_scripts.model import configure_threads
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.models.network import configure_threads
 
 
 def main(smk) -> None:
@@ -13,8 +13,13 @@ def main(smk) -> None:
     import numpy as np
     import pandas as pd
 
-    from workflow_scripts import baselines, bundle, evaluation, features, models, plots
-    from workflow_scripts.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.bundle import store as bundle
+    from workflow_scripts.core.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.evaluation import metrics as evaluation
+    from workflow_scripts.evaluation import plots
+    from workflow_scripts.features import pipeline as features
+    from workflow_scripts.models import estimators as baselines
+    from workflow_scripts.models import registry as models
 
     arrays = features.load_arrays(smk.input.arrays)
     classes = [str(c) for c in arrays["classes"]]

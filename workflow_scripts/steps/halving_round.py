@@ -5,9 +5,9 @@ import json
 
 import pandas as pd
 
-from workflow_scripts import halving, hpo
-from workflow_scripts.fileio import write_json_atomic
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import write_json_atomic
+from workflow_scripts.core.step import run_step
+from workflow_scripts.search import halving, hpo
 
 
 def main(smk) -> None:

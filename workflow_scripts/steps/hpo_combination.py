@@ -15,20 +15,20 @@ that survived the round before (``input.survivors``, that round's summary).
 
 import json
 
-from workflow_scripts.model import configure_threads
-from workflow_scripts.step import Stopwatch, run_step
+from workflow_scripts.core.step import Stopwatch, run_step
+from workflow_scripts.models.network import configure_threads
 
 CLOCK = Stopwatch()  # before the imports of TensorFlow, numpy and the training code
 
 
 def main(smk) -> None:
     configure_threads(smk.threads)
-    from workflow_scripts import model
+    from workflow_scripts.models import network as model
 
     model.load_backend()  # first: it keeps scikit-learn out of Keras' import
     import numpy as np
 
-    from workflow_scripts import hpo
+    from workflow_scripts.search import hpo
 
     CLOCK.lap("imports")
     with np.load(smk.input[0], allow_pickle=False) as data:  # as features.load_arrays, without its imports

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from workflow_scripts.step import run_step
-from workflow_scripts.wikidata.client import RetryPolicy
-from workflow_scripts.wikidata.labelling import label_artists
-from workflow_scripts.wikidata.tables import write_table
+from workflow_scripts.core.step import run_step
+from workflow_scripts.labels.client import RetryPolicy
+from workflow_scripts.labels.labelling import label_artists
+from workflow_scripts.labels.tables import write_table
 
 
 def main(smk) -> None:

@@ -3,16 +3,17 @@
 import json
 from pathlib import Path
 
-from workflow_scripts.model import configure_threads
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.models.network import configure_threads
 
 
 def main(smk) -> None:
     configure_threads(smk.threads)
     import pandas as pd
 
-    from workflow_scripts import features, outer_evaluation
-    from workflow_scripts.fileio import write_json_atomic
+    from workflow_scripts.core.fileio import write_json_atomic
+    from workflow_scripts.evaluation import outer as outer_evaluation
+    from workflow_scripts.features import pipeline as features
 
     arrays = features.load_arrays(smk.input.arrays)
     chosen = json.loads(Path(smk.input.selection).read_text())

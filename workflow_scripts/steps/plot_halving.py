@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from workflow_scripts import halving_plots
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.search import halving_plots
 
 
 def main(smk) -> None:

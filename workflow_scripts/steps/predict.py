@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from workflow_scripts import predict
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
 
 
 def main(smk) -> None:

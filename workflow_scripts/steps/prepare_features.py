@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from workflow_scripts import features
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.features import pipeline as features
 
 
 def main(smk) -> None:

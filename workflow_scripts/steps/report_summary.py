@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow_scripts import grid_view, report_summary
-from workflow_scripts.fileio import write_text_atomic
-from workflow_scripts.grid import HYPERPARAMETERS
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import write_text_atomic
+from workflow_scripts.core.step import run_step
+from workflow_scripts.report import grid_view
+from workflow_scripts.report import summary as report_summary
+from workflow_scripts.search.grid import HYPERPARAMETERS
 
 
 def main(smk) -> None:

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow_scripts import genre_selection, plots
-from workflow_scripts.fileio import atomic_path
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import atomic_path
+from workflow_scripts.core.step import run_step
+from workflow_scripts.evaluation import plots
+from workflow_scripts.genres import selection as genre_selection
 
 
 def main(smk) -> None:

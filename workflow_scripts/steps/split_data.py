@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from workflow_scripts.fileio import atomic_path
-from workflow_scripts.split import make_split
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import atomic_path
+from workflow_scripts.core.step import run_step
+from workflow_scripts.split.folds import make_split
 
 
 def main(smk) -> None:

@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
-from workflow_scripts import outer_evaluation, plots
-from workflow_scripts.fileio import atomic_path, write_text_atomic
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import atomic_path, write_text_atomic
+from workflow_scripts.core.step import run_step
+from workflow_scripts.evaluation import outer as outer_evaluation
+from workflow_scripts.evaluation import plots
 
 
 def main(smk) -> None:

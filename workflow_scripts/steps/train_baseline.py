@@ -1,7 +1,9 @@
 """Rule train_baseline: one estimator of the model registry on the same features as the network."""
 
-from workflow_scripts import bundle, features, models
-from workflow_scripts.step import run_step
+from workflow_scripts.bundle import store as bundle
+from workflow_scripts.core.step import run_step
+from workflow_scripts.features import pipeline as features
+from workflow_scripts.models import registry as models
 
 
 def main(smk) -> None:

@@ -3,14 +3,15 @@
 import json
 from pathlib import Path
 
-from workflow_scripts.model import configure_threads
-from workflow_scripts.step import run_step
+from workflow_scripts.core.step import run_step
+from workflow_scripts.models.network import configure_threads
 
 
 def main(smk) -> None:
     configure_threads(smk.threads)
-    from workflow_scripts import features, model
-    from workflow_scripts.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.core.fileio import atomic_path, write_json_atomic
+    from workflow_scripts.features import pipeline as features
+    from workflow_scripts.models import network as model
 
     arrays = features.load_arrays(smk.input.arrays)
     chosen = json.loads(Path(smk.input.selection).read_text())

@@ -3,9 +3,9 @@ write typed parquet and the dataset's provenance (source, SHA-256, rows)."""
 
 from pathlib import Path
 
-from workflow_scripts import dataset
-from workflow_scripts.fileio import write_json_atomic
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import write_json_atomic
+from workflow_scripts.core.step import run_step
+from workflow_scripts.data import dataset
 
 
 def main(smk) -> None:

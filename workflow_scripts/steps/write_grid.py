@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from workflow_scripts.fileio import atomic_path
-from workflow_scripts.step import run_step
+from workflow_scripts.core.fileio import atomic_path
+from workflow_scripts.core.step import run_step
 
 
 def main(smk) -> None:

@@ -1,7 +1,7 @@
-"""``python -m workflow_scripts.wikidata``: see ``workflow_scripts.wikidata.cli``."""
+"""``python -m workflow_scripts.wikidata``: see ``workflow_scripts.labels.cli``."""
 
 import sys
 
-from workflow_scripts.wikidata.cli import main
+from workflow_scripts.labels.cli import main
 
 sys.exit(main())

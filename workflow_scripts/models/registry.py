@@ -2,7 +2,7 @@
 
 The rules (which baselines to train), ``evaluate``, the outer evaluation, the soft-vote
 ensemble, the bundle and ``predict`` all read :data:`REGISTRY`, so a new model is one entry
-here (and, for a new estimator, one ``make`` case in :mod:`workflow_scripts.baselines`).
+here (and, for a new estimator, one ``make`` case in :mod:`workflow_scripts.models.estimators`).
 Importing this module is cheap (no scikit-learn, no TensorFlow): the Snakefile reads it.
 """
 
@@ -62,7 +62,7 @@ def spec(name: str) -> ModelSpec:
 def fit_estimator(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarray, y: np.ndarray, folds: np.ndarray | None = None) -> Any:
     """Fit the estimator ``name`` (``baselines.<name>`` settings); with ``folds``, its grid (if
     any) is searched on those training folds and the refit best estimator is returned."""
-    from workflow_scripts import baselines
+    from workflow_scripts.models import estimators as baselines
 
     fitted = baselines.make(name, settings, seed, folds).fit(X, y)
     return getattr(fitted, "best_estimator_", fitted)
@@ -70,7 +70,7 @@ def fit_estimator(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarr
 
 def tuned_params(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarray, y: np.ndarray, folds: np.ndarray) -> dict[str, Any]:
     """The grid's best settings of estimator ``name`` on the training folds ({} without a grid)."""
-    from workflow_scripts import baselines
+    from workflow_scripts.models import estimators as baselines
 
     search = baselines.make(name, settings, seed, folds)
     if not hasattr(search, "param_grid"):
@@ -92,7 +92,7 @@ def probabilities(
         if model.name not in wanted or (model.kind != "ensemble" and model.name not in fitted):
             continue
         if model.kind == "network":
-            from workflow_scripts.model import predict_proba
+            from workflow_scripts.models.network import predict_proba
 
             out[model.name] = predict_proba(fitted[model.name], X)
         elif model.kind == "estimator":

@@ -14,12 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workflow_scripts.errors import UserError
-from workflow_scripts.wikidata import defaults
-from workflow_scripts.wikidata.cache import ArtistCache
-from workflow_scripts.wikidata.client import RetryPolicy
-from workflow_scripts.wikidata.labelling import label_artists
-from workflow_scripts.wikidata.tables import write_table
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.labels import defaults
+from workflow_scripts.labels.cache import ArtistCache
+from workflow_scripts.labels.client import RetryPolicy
+from workflow_scripts.labels.labelling import label_artists
+from workflow_scripts.labels.tables import write_table
 
 
 def read_artists(path: str | Path, column: str = "Artist") -> list[str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import atomic_path, sha256_file
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.core.fileio import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from workflow_scripts import fileio
-from workflow_scripts.wikidata.query import QUERY_VERSION
+from workflow_scripts.core import fileio
+from workflow_scripts.labels.query import QUERY_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workflow_scripts.fileio import atomic_path
-from workflow_scripts.wikidata.entries import chosen_item
+from workflow_scripts.core.fileio import atomic_path
+from workflow_scripts.labels.entries import chosen_item
 
 TABLE_COLUMNS = ["artist", "found", "wikidata_id", "n_items", "genre_ids", "genre_labels", "genre_ancestors"]
 

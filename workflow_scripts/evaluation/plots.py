@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
-from workflow_scripts.fileio import atomic_path  # noqa: E402
+from workflow_scripts.core.fileio import atomic_path  # noqa: E402
 
 SCORE_LABELS = {"accuracy": "accuracy", "auc_pr_macro": "macro AUC-PR", "auc_pr_micro": "micro AUC-PR"}
 

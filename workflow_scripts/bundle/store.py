@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from workflow_scripts import models
-from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import atomic_path, sha256_file, write_json_atomic
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.core.fileio import atomic_path, sha256_file, write_json_atomic
+from workflow_scripts.models import registry as models
 
 FORMAT = "genre-factor-model"
 FORMAT_VERSION = 1
@@ -141,7 +141,7 @@ def lookup_from_json(data: Mapping[str, Any]) -> Any:
     """The ArtistLookup that ``lookup_to_json`` wrote."""
     import pandas as pd
 
-    from workflow_scripts.baselines import ArtistLookup
+    from workflow_scripts.models.estimators import ArtistLookup
 
     lookup = ArtistLookup()
     n_classes = len(data["prior"])
@@ -280,7 +280,7 @@ def needed(names: Sequence[str], ensemble: Sequence[str]) -> list[str]:
 def load(folder: str | Path, names: Sequence[str] = (models.DEFAULT_MODEL,)) -> Bundle:
     """Load the bundle's preprocessing and the models ``names`` need, each file checked
     against its SHA-256 first; the network with ``safe_mode=True``."""
-    from workflow_scripts.features import FittedFeatures
+    from workflow_scripts.features.pipeline import FittedFeatures
 
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -302,7 +302,7 @@ def load(folder: str | Path, names: Sequence[str] = (models.DEFAULT_MODEL,)) -> 
         model = models.spec(name)
         path = folder / model.file
         if model.kind == "network":
-            from workflow_scripts.model import configure_threads
+            from workflow_scripts.models.network import configure_threads
 
             configure_threads(1)
             import keras

@@ -121,7 +121,7 @@ def architecture(params: Mapping[str, Any]) -> tuple[Any, ...]:
     """What fixes the network's graph (``grid.Role.ARCHITECTURE``): layers, widths, activation,
     dropout, the unused widths left out (not the batch size or the callbacks, which the traced
     epoch takes as inputs or leaves to Python)."""
-    from workflow_scripts.grid import Role, canonical, with_role
+    from workflow_scripts.search.grid import Role, canonical, with_role
 
     used = canonical({k: params[k] for k in with_role(Role.ARCHITECTURE) if k in params})
     return tuple((name, used[name]) for name in with_role(Role.ARCHITECTURE) if name in used)
@@ -311,7 +311,7 @@ class Trainer:
 
 def sharing_key(params: Mapping[str, Any]) -> tuple[Any, ...]:
     """Combinations with equal keys compute the same first epochs: all but their callbacks."""
-    from workflow_scripts.grid import Role, with_role
+    from workflow_scripts.search.grid import Role, with_role
 
     return (architecture(params), *(params[name] for name in with_role(Role.BATCH)))
 

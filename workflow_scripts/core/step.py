@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from workflow_scripts.errors import UserError
+from workflow_scripts.core.errors import UserError
 
 
 def run_step(main: Callable[[Any], None], smk: Any, fast_exit: bool = False) -> None:

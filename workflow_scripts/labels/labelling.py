@@ -15,11 +15,11 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from workflow_scripts.wikidata import defaults
-from workflow_scripts.wikidata.cache import ArtistCache
-from workflow_scripts.wikidata.client import RetryPolicy, SparqlClient, Stats, request_bound, user_agent
-from workflow_scripts.wikidata.entries import build_entries
-from workflow_scripts.wikidata.query import QID, artist_query, genre_query, qid, qnum
+from workflow_scripts.labels import defaults
+from workflow_scripts.labels.cache import ArtistCache
+from workflow_scripts.labels.client import RetryPolicy, SparqlClient, Stats, request_bound, user_agent
+from workflow_scripts.labels.entries import build_entries
+from workflow_scripts.labels.query import QID, artist_query, genre_query, qid, qnum
 
 log = logging.getLogger(__name__)
 _DEFAULTS = defaults.labels()

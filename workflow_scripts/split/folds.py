@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workflow_scripts.errors import UserError
+from workflow_scripts.core.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +26,7 @@ def make_split(
     import pandas as pd
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
-    from workflow_scripts.dataset import ROW_ID
+    from workflow_scripts.data.dataset import ROW_ID
 
     y = songs["genre"].astype(str).to_numpy()
     counts = songs["genre"].value_counts()

@@ -16,9 +16,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransformer
 
-from workflow_scripts import song_features
-from workflow_scripts.errors import UserError
-from workflow_scripts.fileio import atomic_path
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.core.fileio import atomic_path
+from workflow_scripts.features import song_features
 
 
 def feature_frame(songs: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pd.DataFrame:

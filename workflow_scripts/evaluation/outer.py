@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workflow_scripts import baselines, evaluation, features, models
+from workflow_scripts.evaluation import metrics as evaluation
+from workflow_scripts.features import pipeline as features
+from workflow_scripts.models import estimators as baselines
+from workflow_scripts.models import registry as models
 
 log = logging.getLogger(__name__)
 SCORES = ("accuracy", "auc_pr_macro", "auc_pr_micro")
@@ -29,7 +32,7 @@ def evaluate_fold(
 ) -> dict[str, Any]:
     """Per model, one metrics dict per seed (models that are not ``seeded``: one), and the same
     pooled over each test artist's songs (``pooled``); ``tuned``: the grids' choices."""
-    from workflow_scripts.model import fit_network
+    from workflow_scripts.models.network import fit_network
 
     classes = [str(c) for c in arrays["classes"]]
     X, y, folds, train_rows = features.training_set(arrays)

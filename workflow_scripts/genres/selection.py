@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow_scripts.dataset import ROW_ID
-from workflow_scripts.errors import UserError
-from workflow_scripts.genres import GenreMapper
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.data.dataset import ROW_ID
+from workflow_scripts.genres.mapping import GenreMapper
 
 log = logging.getLogger(__name__)
 

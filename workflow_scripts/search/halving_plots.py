@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow_scripts.plots import _save, plt
+from workflow_scripts.evaluation.plots import _save, plt
 
 
 def rounds(table: pd.DataFrame, chosen: str, resource: str, path: str | Path) -> None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_scripts.errors import UserError
+from workflow_scripts.core.errors import UserError
 
 
 def schema_error_message(error: Any) -> str:
@@ -68,7 +68,7 @@ def _check_halving(config: Mapping[str, Any]) -> None:
     search = config["search"]
     if search["strategy"] != "halving":
         return
-    from workflow_scripts import grid, halving
+    from workflow_scripts.search import grid, halving
 
     settings = search["halving"]
     factor, min_budget, resource = settings["factor"], settings["min_budget"], settings["resource"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from workflow_scripts.fileio import write_text_atomic
+from workflow_scripts.core.fileio import write_text_atomic
 
 SCORE_COLUMNS = ("mean_val_accuracy", "std_val_accuracy", "mean_train_accuracy", "gap", "mean_epochs")
 

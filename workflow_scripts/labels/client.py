@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from workflow_scripts.errors import UserError
-from workflow_scripts.wikidata import defaults
+from workflow_scripts.core.errors import UserError
+from workflow_scripts.labels import defaults
 
 log = logging.getLogger(__name__)
 

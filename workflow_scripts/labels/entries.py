@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from workflow_scripts.wikidata.query import QUERY_VERSION, qid, qnum
+from workflow_scripts.labels.query import QUERY_VERSION, qid, qnum
 
 
 def build_entries(

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workflow_scripts.errors import UserError
+from workflow_scripts.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def train_combinations(
     trained together up to there (``model.Trainer.fit_variants``). Their ``seconds`` and
     ``fit_seconds`` are then the shared time divided among them.
     """
-    from workflow_scripts.halving import apply_budget
-    from workflow_scripts.model import Trainer, architecture, sharing_key
+    from workflow_scripts.models.network import Trainer, architecture, sharing_key
+    from workflow_scripts.search.halving import apply_budget
 
     arrays, max_epochs = apply_budget(arrays, int(training["max_epochs"]), budget, seed)
     n_classes = len(arrays["classes"])
@@ -94,7 +94,7 @@ def train_combinations(
 
 def _fold_scorer(arrays: Mapping[str, np.ndarray], k: int, scores: dict[int, dict[str, Any]]) -> Callable[[int, Any, dict[str, Any]], None]:
     """Scores a trained variant on fold ``k`` (training rows and validation fold) into ``scores``."""
-    from workflow_scripts.model import accuracy
+    from workflow_scripts.models.network import accuracy
 
     def score(position: int, model: Any, history: dict[str, Any]) -> None:
         train_acc, train_loss = accuracy(model, arrays[f"X_fit_{k}"], arrays[f"y_fit_{k}"])
@@ -116,7 +116,7 @@ def write_runs(path: str | Path, runs: Mapping[str, Mapping[str, Any]], timing: 
     """A training job's output, for one combination or many: ``{"runs": {combo id: run},
     "timing": where the job's time went}`` (a run: ``params``, ``folds``, and ``budget`` in a
     round of successive halving before the last)."""
-    from workflow_scripts.fileio import write_json_atomic
+    from workflow_scripts.core.fileio import write_json_atomic
 
     write_json_atomic(path, {"runs": dict(runs), "timing": dict(timing)})
 

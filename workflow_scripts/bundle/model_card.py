@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_scripts import models
+from workflow_scripts.models import registry as models
 
 
 def _pct(value: float) -> str:

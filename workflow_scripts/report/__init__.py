@@ -1,0 +1,3 @@
+"""The report's pages: the landing summary (summary) and the interactive grid-search view
+(grid_view).
+"""
