@@ -7,13 +7,17 @@ import os
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+# One rules file per stage, in the order data flows (workflow_scripts/ has one package each).
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/labels.smk"
-include: "rules/hpo.smk"
-include: "rules/evaluate.smk"
-include: "rules/outer.smk"
-include: "rules/predict.smk"
+include: "rules/genres.smk"
+include: "rules/split.smk"
+include: "rules/features.smk"
+include: "rules/search.smk"
+include: "rules/models.smk"
+include: "rules/evaluation.smk"
+include: "rules/bundle.smk"
 include: "rules/report.smk"
 
 
@@ -31,5 +35,7 @@ report: "report/workflow.rst"
 rule all:
     default_target: True
     input:
-        final_targets(),
+        SEARCH_TARGETS,
+        EVALUATION_TARGETS,
+        BUNDLE_TARGETS,
         REPORT_SUMMARY,

@@ -1,21 +1,15 @@
-# The report's landing page and the interactive grid view (snakemake --report).
+# Stage report: the landing page of `snakemake --report` and the interactive grid view.
+REPORT_SUMMARY = f"{RESULTS}/report/summary.rst"
 
 
 # Built with the default targets (rule all): what --report's landing page includes.
-REPORT_SUMMARY = f"{RESULTS}/report/summary.rst"
-# The outer-fold summary when evaluation.outer_folds is on, else nothing.
-OUTER_TABLE = (
-    f"{RESULTS}/evaluation/outer_summary.csv" if config["evaluation"]["outer_folds"] else []
-)
-
-
 rule report_summary:
     input:
         metrics=f"{RESULTS}/evaluation/metrics.json",
         selection=f"{RESULTS}/hpo/selection.json",
         counts=f"{RESULTS}/genres/genre_counts.csv",
         cv=f"{RESULTS}/hpo/cv_results.csv",
-        outer=OUTER_TABLE,
+        outer=(f"{RESULTS}/evaluation/outer_summary.csv" if EVALUATION["outer_folds"] else []),
     output:
         summary=REPORT_SUMMARY,
         grid_view=report(
@@ -34,6 +28,7 @@ rule report_summary:
         mem_mb=1000,
         runtime=5,
     params:
-        group_by=config["split"]["group_by"],
+        group_by=SPLIT["group_by"],
+        n_folds=SPLIT["n_folds"],
     script:
         "../workflow_scripts/steps/report_summary.py"

@@ -69,7 +69,7 @@ def test_budgets_reduce_what_is_trained() -> None:
 
 
 def test_members_id_names_a_set() -> None:
-    assert halving.members_id(["b", "a"]) == halving.members_id(["a", "b"]) != halving.members_id(["a"])
+    assert grid.members_id(["b", "a"]) == grid.members_id(["a", "b"]) != grid.members_id(["a"])
 
 
 def _config(workdir: Path, **changes) -> dict:

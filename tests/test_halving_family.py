@@ -60,7 +60,7 @@ def test_round_0_is_packed_by_architecture_and_a_partly_surviving_family_trains_
     summary = json.loads((hpo_dir / "halving/round0.json").read_text())
     assert summary["survivors"] == halving.survivors(hpo.collect(round0), 3) and len(summary["survivors"]) == 6
     # The last round: per family, its survivors; a whole family writes the grid's own file.
-    expected = halving.round_jobs(summary["survivors"], families)
+    expected = grid.round_jobs(summary["survivors"], families)
     # At 2 epochs no callback has acted: a family's members tie; 4 + 2 of two families survive.
     assert any(len(members) < len(families[family]) for family, members in expected.items()), expected
     final_files = sorted((hpo_dir / "halving/round1/families").glob("*.json")) + sorted((hpo_dir / "families").glob("*.json"))
@@ -68,9 +68,7 @@ def test_round_0_is_packed_by_architecture_and_a_partly_surviving_family_trains_
     for family, members in expected.items():
         whole = len(members) == len(families[family])
         path = (
-            hpo_dir
-            / ("families" if whole else "halving/round1/families")
-            / (family if whole else f"{family}-{halving.members_id(members)}")
+            hpo_dir / ("families" if whole else "halving/round1/families") / (family if whole else f"{family}-{grid.members_id(members)}")
         )
         assert sorted(hpo.read_runs([path.with_suffix(".json")])) == sorted(members), family
     final = hpo.read_runs(final_files)

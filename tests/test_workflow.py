@@ -7,15 +7,22 @@ The reruns, the report and the output permissions run on the generated data
 
 from __future__ import annotations
 
+import copy
 import json
+import shutil
 import stat
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
+from tests.support import rerun_walk
 from tests.support.fault_proxy import FaultProxy
+from workflow_scripts.core import footprint as footprint_lib
 from workflow_scripts.search import hpo
 
 pytestmark = [pytest.mark.integration]
@@ -83,6 +90,113 @@ def assert_metrics_and_report(workdir: Path, config: dict, configfile: Path) -> 
 def test_second_run_does_nothing(finished: dict) -> None:
     result = run_workflow(finished["workdir"], finished["configfile"], "--dry-run")
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+# Keys the walk sets to a value its schema alone does not make valid or telling: the value
+# (a function of the walk's folder where it names a file) and companion changes the config
+# checks require. Every other leaf gets another value made from its schema.
+WALK_VALUES: dict[str, Any] = {
+    "dataset.path": lambda folder, synthetic: str(shutil.copy(synthetic.csv, folder / "songs-copy.csv")),
+    "dataset.sha256": "0" * 64,
+    "dataset.kaggle_handle": "someone/some-dataset",
+    "dataset.url": "https://example.org/songs.csv",
+    "labels.endpoint": "http://127.0.0.1:9/sparql",
+    "baselines.svm.gamma": "auto",
+    "predict.input": lambda folder, synthetic: str(synthetic.csv),
+}
+WALK_COMPANIONS: dict[str, Callable[[dict, Path, Any], dict[str, Any]]] = {
+    # labels from a CSV need the CSV
+    "labels.source": lambda config, folder, synthetic: {"labels.csv": str(_labels_csv(folder, synthetic))},
+    # an artist-disjoint split refuses the artist id as a feature
+    "split.group_by": lambda config, folder, synthetic: {
+        "features.categorical": [c for c in config["features"]["categorical"] if c != "Artist"]
+    },
+}
+# Keys whose walked value changes no result in the test's finished run, by design.
+WALK_NO_EFFECT = {"grid.units_4": "the test grid has 2 hidden layers: units_4 builds no network"}
+
+
+def _labels_csv(folder: Path, synthetic: Any) -> Path:
+    songs = pd.read_csv(synthetic.csv, usecols=[0])
+    path = folder / "labels.csv"
+    pd.DataFrame({"row": songs.iloc[:, 0], "genre": "rock"}).to_csv(path, index=False)
+    return path
+
+
+def _walk_value(footprint: Any, config: dict, folder: Path, synthetic: Any) -> Any:
+    special = WALK_VALUES.get(footprint.name)
+    if callable(special):
+        return special(folder, synthetic)
+    if special is not None:
+        return special
+    node = footprint_lib.schema()
+    for part in footprint.path:
+        node = node["properties"][part]
+    return rerun_walk.other_value(node, footprint_lib.schema(), footprint_lib.value_at(config, footprint.path))
+
+
+def test_every_config_key_reruns_what_it_declares(finished: dict, synthetic, tmp_path: Path) -> None:
+    """For each leaf key of the schema, another valid value plans exactly what the key's
+    declared footprint says (schemas/config.schema.yaml: x-reruns, x-when): a run-time setting
+    nothing, a key inactive in this run nothing, a result key some of its rules and nothing
+    outside them and what follows them. Run-time and inactive keys are changed all at once
+    (planning is monotone: if all together plan nothing, each alone does), result keys one by
+    one; dry runs of the finished run, two at a time."""
+    workdir, base = finished["workdir"], finished["config"]
+    leaves = footprint_lib.leaves()
+    assert len(leaves) > 60
+
+    def configfile(name: str, changes: dict[str, Any]) -> Path:
+        config = copy.deepcopy(base)
+        for key, value in changes.items():
+            rerun_walk.set_at(config, key.split("."), value)
+        return write_config(tmp_path / f"{name}.yaml", config)
+
+    def changes_of(footprint: Any) -> dict[str, Any]:
+        changes = {footprint.name: _walk_value(footprint, base, tmp_path, synthetic)}
+        companion = WALK_COMPANIONS.get(footprint.name)
+        return changes | (companion(base, tmp_path, synthetic) if companion else {})
+
+    def plan_all(files: dict[str, Path]) -> dict[str, set[str]]:
+        return dict(zip(files, map(set, _dry_runs(workdir, list(files.values()))), strict=True))
+
+    # The rule graph: every rule the run may hold and what follows each (the base run, and the
+    # modes that add rules: outer folds and predictions; successive halving in families).
+    graphs = {
+        "base": configfile("graph-base", {}),
+        "outer": configfile("graph-outer", {"evaluation.outer_folds": True, "predict.input": str(synthetic.csv)}),
+        "halving": configfile("graph-halving", {"search.strategy": "halving", "search.jobs": "family"}),
+    }
+    edges: set[tuple[str, str]] = set()
+    for path in graphs.values():
+        edges |= rerun_walk.rule_edges(run_workflow(workdir, path, "--rulegraph").stdout)
+    in_run = {rule for edge in rerun_walk.rule_edges(run_workflow(workdir, graphs["base"], "--rulegraph").stdout) for rule in edge}
+
+    quiet = [f for f in leaves if f.runtime or not footprint_lib.active(f, base) or f.name in WALK_NO_EFFECT]
+    loud = [f for f in leaves if f not in quiet]
+    together: dict[str, Any] = {}
+    for footprint in quiet:
+        together |= changes_of(footprint)
+    files = {"quiet": configfile("quiet", together)} | {f.name: configfile(f.name, changes_of(f)) for f in loud}
+    planned = plan_all(files)
+    problems = []
+    if planned["quiet"]:  # find the culprits one by one
+        alone = plan_all({f.name: configfile(f"alone-{f.name}", changes_of(f)) for f in quiet})
+        problems += [f"{name} (run-time, inactive or no effect here) planned {sorted(rules)}" for name, rules in alone.items() if rules]
+    for footprint in loud:
+        problems += rerun_walk.violations(footprint, base, planned[footprint.name], in_run, edges)
+    assert not problems, "\n".join(problems)
+    # the walk saw what it should: most keys plan something, run-time settings nothing
+    assert len(loud) > 40 and sum(bool(planned[f.name]) for f in loud) == len(loud)
+
+
+def _dry_runs(workdir: Path, configfiles: list[Path], parallel: int = 2) -> list[dict[str, int]]:
+    """The jobs each dry run plans (``planned_jobs``), ``parallel`` Snakemake processes at a time."""
+    results: list[dict[str, int]] = []
+    with ThreadPoolExecutor(parallel) as pool:
+        for result in pool.map(lambda path: run_workflow(workdir, path, "--dry-run", "--nolock"), configfiles):
+            results.append(planned_jobs(result))
+    return results
 
 
 def test_rerun_sends_no_query_for_cached_artists(finished: dict, proxy) -> None:

@@ -102,3 +102,32 @@ def count_combinations(grid: Mapping[str, Sequence[Any]]) -> int:
     for values in grid.values():
         total *= len(values)
     return total
+
+
+def round_jobs(candidates: Sequence[str], families: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    """The candidates grouped by the grid job that trains them (``families``; None: one job
+    per combination), in the grid's order: the one place that decides a job's members."""
+    if families is None:
+        return {c: [c] for c in candidates}
+    wanted = set(candidates)
+    jobs: dict[str, list[str]] = {}
+    for job, members in families.items():
+        inside = [c for c in members if c in wanted]
+        if inside:
+            jobs[job] = inside
+    return jobs
+
+
+def members_id(members: Sequence[str]) -> str:
+    """A short hash of a set of combination ids: names the job that trains only some members
+    of a family (a later round's survivors, a random draw), so other members are another file."""
+    return hashlib.sha1(json.dumps(sorted(members)).encode()).hexdigest()[:12]
+
+
+def pack_members(pack: Sequence[str], candidates: Sequence[str], expected_id: str) -> list[str]:
+    """The members of ``pack`` among ``candidates`` (as :func:`round_jobs` groups them), checked
+    against the id in the job's file name."""
+    members = round_jobs(candidates, {"pack": pack}).get("pack", [])
+    if members_id(members) != expected_id:
+        raise ValueError(f"the candidates of pack {list(pack)} hash to {members_id(members)}, not {expected_id}")
+    return members

@@ -17,32 +17,18 @@ The resource that grows (``search.halving.resource``):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from workflow_scripts.search.hpo import ranked
+from workflow_scripts.search.strategy import Round, SearchStrategy
 
 RESOURCES = ("epochs", "folds", "rows")
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Round:
-    """One round: its index, budget (in the resource's units) and planned number of candidates."""
-
-    index: int
-    resource: str
-    budget: float
-    n_candidates: int
-    final: bool
-
-    def budget_spec(self) -> dict[str, Any] | None:
-        """What a training job gets (``hpo.train_combinations(budget=...)``); None: the full budget."""
-        return None if self.final else {"resource": self.resource, "value": self.budget}
 
 
 def full_budget(resource: str, max_epochs: int, n_folds: int) -> float:
@@ -79,11 +65,6 @@ def plan(n_combinations: int, factor: float, min_budget: float, resource: str, m
         rounds.append(Round(index, resource, full if index == count - 1 else budget, candidates, index == count - 1))
         candidates = math.ceil(candidates / factor)
     return rounds
-
-
-def ranked(cv: Any) -> Any:
-    """The rows of a round's table (``hpo.collect``) best first, in hpo.choose's tie order."""
-    return cv.sort_values(["mean_val_accuracy", "std_val_accuracy", "combo"], ascending=[False, True, True])
 
 
 def survivors(cv: Any, factor: float) -> list[str]:
@@ -124,26 +105,6 @@ def apply_budget(
     raise ValueError(f"unknown halving resource {resource!r}")
 
 
-def round_jobs(candidates: Sequence[str], families: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
-    """The candidates grouped by the grid job that trains them (``families``; None: one job
-    per combination), in the grid's order."""
-    if families is None:
-        return {c: [c] for c in candidates}
-    wanted = set(candidates)
-    jobs: dict[str, list[str]] = {}
-    for job, members in families.items():
-        inside = [c for c in members if c in wanted]
-        if inside:
-            jobs[job] = inside
-    return jobs
-
-
-def members_id(members: Sequence[str]) -> str:
-    """A short hash of a set of combination ids: names a later round's job of the survivors of
-    one family (``search.jobs: family``/``architecture``), so other survivors are another file."""
-    return hashlib.sha1(json.dumps(sorted(members)).encode()).hexdigest()[:12]
-
-
 def round_rows(cv: Any, round_index: int, budget: float) -> list[dict[str, Any]]:
     """A round's table as rows with scikit-learn's ``iter`` and ``n_resources`` (unused
     settings, NaN in the table, left out)."""
@@ -153,3 +114,51 @@ def round_rows(cv: Any, round_index: int, budget: float) -> list[dict[str, Any]]
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+class SuccessiveHalving(SearchStrategy):
+    """Successive halving over the grid: rounds of growing budget, the last the grid's own run."""
+
+    name = "halving"
+
+    def rounds(self, combos: Sequence[str]) -> list[Round]:
+        h = self.settings["halving"]
+        return plan(len(combos), h["factor"], h["min_budget"], h["resource"], self.max_epochs, self.n_folds)
+
+    def round_record(self, round_: Round) -> dict[str, Any]:
+        return {**super().round_record(round_), "factor": self.settings["halving"]["factor"]}
+
+    def survivors(self, cv: pd.DataFrame, record: Mapping[str, Any]) -> list[str]:
+        return survivors(cv, float(record["factor"]))
+
+    def summarize_round(self, cv: pd.DataFrame, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A round's summary: its candidates, survivors and table rows."""
+        return {
+            "n_candidates": len(cv),
+            "survivors": self.survivors(cv, record),
+            "rows": round_rows(ranked(cv), record["round"], record["budget"]),
+        }
+
+    def aggregate_record(self, rounds: Sequence[Round], n_grid: int) -> dict[str, Any]:
+        final = rounds[-1]
+        return {"strategy": self.name, "final_round": {"round": final.index, "resource": final.resource, "budget": final.budget}}
+
+    def annotate(
+        self, cv: pd.DataFrame, summaries: Sequence[Mapping[str, Any]], record: Mapping[str, Any]
+    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        last = record["final_round"]
+        cv = cv[cv["combo"].isin(summaries[-1]["survivors"])].reset_index(drop=True)
+        earlier = pd.DataFrame([row for summary in summaries for row in summary["rows"]])
+        final = pd.DataFrame(round_rows(ranked(cv), last["round"], last["budget"]))
+        table = pd.concat([earlier, final], ignore_index=True)[[*cv.columns, "iter", "n_resources"]]
+        extra = {
+            "strategy": self.name,
+            "round": last["round"],
+            "resource": last["resource"],
+            "n_resources": last["budget"],
+            "n_grid": int(table[table["iter"] == 0].shape[0]),
+            "rounds": [{k: r[k] for k in ("round", "budget", "n_candidates")} | {"survivors": len(r["survivors"])} for r in summaries]
+            + [{"round": last["round"], "budget": last["budget"], "n_candidates": len(cv)}],
+            "reason_note": f" (round {last['round']} of successive halving, at the full budget)",
+        }
+        return table, cv, extra

@@ -33,7 +33,7 @@ def train_combinations(
     separate ``fit_network`` calls, without tracing the graph k times. ``trainers`` (a dict
     the caller keeps) shares the traced networks across calls, keyed by architecture.
 
-    ``budget`` (a round of successive halving, ``halving.Round.budget_spec``) trains with fewer
+    ``budget`` (a round of successive halving, ``strategy.Round.budget_spec``) trains with fewer
     epochs, folds or training rows; None is the full budget, the grid's own run.
 
     Combinations that differ only in their callbacks (early-stopping patience, learning-rate
@@ -152,6 +152,12 @@ def collect(run_files: Sequence[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("mean_val_accuracy", ascending=False).reset_index(drop=True)
 
 
+def ranked(cv: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a CV table best first: mean validation accuracy, then lower std, then id
+    (the one tie order of the choice and of every search strategy)."""
+    return cv.sort_values(["mean_val_accuracy", "std_val_accuracy", "combo"], ascending=[False, True, True])
+
+
 def choose(cv: pd.DataFrame, max_gap: float) -> dict[str, Any]:
     """The best mean validation accuracy among combinations whose train-validation gap is at
     most ``max_gap``; when none qualifies, the smallest gap. Ties: lower std, then id."""
@@ -160,7 +166,7 @@ def choose(cv: pd.DataFrame, max_gap: float) -> dict[str, Any]:
         best = cv.sort_values(["gap", "combo"]).iloc[0]
         reason = f"no combination has a train-validation gap <= {max_gap:.3f}; chose the smallest gap ({best['gap']:.3f})"
     else:
-        best = eligible.sort_values(["mean_val_accuracy", "std_val_accuracy", "combo"], ascending=[False, True, True]).iloc[0]
+        best = ranked(eligible).iloc[0]
         top = cv.iloc[0]
         reason = (
             f"best mean validation accuracy ({best['mean_val_accuracy']:.4f}) among {len(eligible)} of {len(cv)} "

@@ -31,7 +31,7 @@ def main(smk) -> None:
     if labels.get("source") == "wikidata":
         from workflow_scripts.labels.cache import ArtistCache
 
-        labels["queried"] = ArtistCache(labels["cache_dir"], labels["endpoint"]).queried_span(songs["Artist"].astype(str))
+        labels["queried"] = ArtistCache(smk.config["labels"]["cache_dir"], labels["endpoint"]).queried_span(songs["Artist"].astype(str))
     outer = Path(smk.input.outer[0]).read_text() if smk.input.outer else None
     manifest = {
         "classes": fitted.classes,

@@ -7,10 +7,10 @@ from workflow_scripts.data import dataset
 
 
 def main(smk) -> None:
-    if smk.params.source == "kaggle":
-        dataset.fetch_kaggle(smk.params.kaggle_handle, Path(smk.output[0]))
+    if smk.wildcards.source == "kaggle":
+        dataset.fetch_kaggle(smk.params.origin, Path(smk.output[0]))
     else:
-        dataset.fetch_url(smk.params.url, Path(smk.output[0]))
+        dataset.fetch_url(smk.params.origin, Path(smk.output[0]))
 
 
 run_step(main, snakemake)  # noqa: F821

@@ -1,5 +1,5 @@
 """Checkpoint halving_round: a round's table (every candidate's CV scores at the round's
-budget) and the candidates that go on to the next round."""
+budget) and the candidates that go on to the next round, as the search strategy keeps them."""
 
 import json
 
@@ -7,7 +7,7 @@ import pandas as pd
 
 from workflow_scripts.core.fileio import write_json_atomic
 from workflow_scripts.core.step import run_step
-from workflow_scripts.search import halving, hpo
+from workflow_scripts.search import hpo, strategies
 
 
 def main(smk) -> None:
@@ -17,11 +17,7 @@ def main(smk) -> None:
         with open(smk.input.previous) as handle:
             cv = cv[cv["combo"].isin(json.load(handle)["survivors"])]
     cv = pd.DataFrame(cv).reset_index(drop=True)
-    keep = halving.survivors(cv, float(info["factor"]))
-    write_json_atomic(
-        smk.output[0],
-        {**info, "n_candidates": len(cv), "survivors": keep, "rows": halving.round_rows(halving.ranked(cv), info["round"], info["budget"])},
-    )
+    write_json_atomic(smk.output[0], {**info, **strategies.create(smk.config).summarize_round(cv, info)})
 
 
 run_step(main, snakemake)  # noqa: F821

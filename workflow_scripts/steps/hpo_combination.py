@@ -8,12 +8,10 @@ only in their callbacks share their common epochs (hpo.train_combinations). Eith
 one file of the same format (hpo.write_runs): each combination's run, the same whichever job
 trained it, and where the job's time went (``timing``).
 
-hpo_round_combination and hpo_round_family (``search.strategy: halving``) run the same way at
-a round's budget (``params.budget``); a family job of a later round trains only the members
-that survived the round before (``input.survivors``, that round's summary).
+hpo_round_combination and hpo_round_family run the same way at a round's budget
+(``params.budget``); ``params.family`` of a job that trains part of a family (a later round's
+survivors, a random draw) holds only those members (rules/search.smk decides them once).
 """
-
-import json
 
 from workflow_scripts.core.step import Stopwatch, run_step
 from workflow_scripts.models.network import configure_threads
@@ -35,10 +33,6 @@ def main(smk) -> None:
         arrays = {key: data[key] for key in data.files}
     CLOCK.lap("read")
     family = getattr(smk.params, "family", None) or {smk.wildcards.combo: smk.params.hyperparameters}
-    if getattr(smk.input, "survivors", None):
-        with open(smk.input.survivors) as handle:
-            alive = set(json.load(handle)["survivors"])
-        family = {combo: params for combo, params in family.items() if combo in alive}
     training, trainers = smk.params.training, {}
     results = hpo.train_combinations(
         arrays, list(family.values()), training, int(training["seed"]), trainers, getattr(smk.params, "budget", None)

@@ -9,16 +9,17 @@ from workflow_scripts.labels.tables import write_table
 
 
 def main(smk) -> None:
-    p = smk.params
+    p = smk.params  # what the labels depend on: endpoint, max_age_days, refresh
+    run = smk.config["labels"]  # run-time settings: they change no result, so they are not params
     artists = pd.read_parquet(smk.input[0], columns=["Artist"])["Artist"].dropna().astype(str)
     entries, _ = label_artists(
         artists,
         p.endpoint,
-        p.cache_dir,
-        p.contact,
-        batch_size=p.batch_size,
-        policy=RetryPolicy(timeout_s=p.timeout_s, **p.retry),
-        concurrency=p.concurrency,
+        run["cache_dir"],
+        run["contact"],
+        batch_size=run["batch_size"],
+        policy=RetryPolicy(timeout_s=run["timeout_s"], **run["retry"]),
+        concurrency=run["concurrency"],
         max_age_days=p.max_age_days,
         refresh=p.refresh,
     )

@@ -1,5 +1,5 @@
-"""Rule validate_dataset: check the CSV's SHA-256 (when pinned), schema, types and ranges;
-write typed parquet and the dataset's provenance (source, SHA-256, rows)."""
+"""Rule validate_dataset: check the CSV's schema, types and ranges (its pin: rule
+check_dataset_sha256); write typed parquet and the dataset's provenance (source, SHA-256, rows)."""
 
 from pathlib import Path
 
@@ -9,10 +9,10 @@ from workflow_scripts.data import dataset
 
 
 def main(smk) -> None:
-    frame, digest = dataset.csv_to_parquet(Path(smk.input[0]), Path(smk.output.parquet), smk.params.sha256)
+    frame, digest = dataset.csv_to_parquet(Path(smk.input.csv), Path(smk.output.parquet))
     write_json_atomic(
         smk.output.info,
-        {"source": smk.params.source, "origin": smk.params.origin, "sha256": digest, "rows": int(len(frame)), "csv": str(smk.input[0])},
+        {"source": smk.params.source, "origin": smk.params.origin, "sha256": digest, "rows": int(len(frame)), "csv": str(smk.input.csv)},
     )
 
 

@@ -1,30 +1,26 @@
-TRAINING = config["training"]
+# Stage search: the grid's networks, trained in jobs packed as search.jobs says, searched as
+# search.strategy says (workflow_scripts/search/strategies.py), aggregated and chosen.
+from workflow_scripts.search import grid as grid_lib  # noqa: E402
+from workflow_scripts.search import strategies  # noqa: E402
+from workflow_scripts.search.round_files import RoundFiles  # noqa: E402
+
+SEARCH = config["search"]
+COMBOS = grid_lib.expand(config["grid"])
+# The combinations each job of rule hpo_family trains together (search.jobs).
+FAMILIES = {} if SEARCH["jobs"] == "combination" else grid_lib.families(COMBOS, SEARCH["jobs"])
+# The combinations each job of a round before the last trains together (search.halving.jobs).
+_ROUND_JOBS = SEARCH["halving"]["jobs"]
+ROUND_PACKS = {} if _ROUND_JOBS == "combination" else grid_lib.families(COMBOS, _ROUND_JOBS)
+STRATEGY = strategies.create(config)
+# Every strategy's rounds; the last is the full budget, in the grid's own files.
+ROUNDS = STRATEGY.rounds(list(COMBOS))
+FINAL = ROUNDS[-1]
+# Which files each round is made of (the earlier rounds', and the last round's jobs of part
+# of a family, under ROUND_DIR).
+PLAN = RoundFiles(RESULTS, STRATEGY, ROUNDS, list(COMBOS), FAMILIES, ROUND_PACKS)
+ROUND_DIR = PLAN.folder
 # Minutes a grid job may take: measured at most ~3 min a family, ~11 min an architecture.
 PACK_RUNTIME = {"combination": 10, "family": 30, "architecture": 90}
-FAMILY_RUNTIME = PACK_RUNTIME[SEARCH_JOBS]
-
-
-rule prepare_features:
-    input:
-        songs=f"{RESULTS}/data/selected.parquet",
-        split=f"{RESULTS}/data/split.parquet",
-    output:
-        f"{RESULTS}/features/arrays.npz",
-    log:
-        f"{LOGS}/prepare_features.log",
-    benchmark:
-        f"{BENCH}/prepare_features.tsv"
-    conda:
-        "../envs/data.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        features=config["features"],
-        early_stopping_fraction=TRAINING["early_stopping_fraction"],
-        seed=TRAINING["seed"],
-    script:
-        "../workflow_scripts/steps/prepare_features.py"
 
 
 rule hpo_combination:
@@ -40,7 +36,7 @@ rule hpo_combination:
         "hpo"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING["threads"]
+    threads: config["training"]["threads"]
     resources:
         mem_mb=1500,
         runtime=10,
@@ -61,13 +57,13 @@ rule hpo_family:
     benchmark:
         f"{BENCH}/hpo/families/{{family}}.tsv"
     group:
-        f"hpo_{SEARCH_JOBS}"
+        f"hpo_{SEARCH['jobs']}"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING["threads"]
+    threads: config["training"]["threads"]
     resources:
         mem_mb=2000,
-        runtime=FAMILY_RUNTIME,
+        runtime=PACK_RUNTIME[SEARCH["jobs"]],
     params:
         family=lambda wildcards: {combo: COMBOS[combo] for combo in FAMILIES[wildcards.family]},
         training=TRAINING,
@@ -79,16 +75,16 @@ rule hpo_round_combination:
     input:
         f"{RESULTS}/features/arrays.npz",
     output:
-        f"{RESULTS}/hpo/halving/round{{round}}/runs/{{combo}}.json",
+        f"{ROUND_DIR}/runs/{{combo}}.json",
     log:
-        f"{LOGS}/hpo/halving/round{{round}}/{{combo}}.log",
+        f"{LOGS}/hpo/{STRATEGY.name}/round{{round}}/{{combo}}.log",
     benchmark:
-        f"{BENCH}/hpo/halving/round{{round}}/{{combo}}.tsv"
+        f"{BENCH}/hpo/{STRATEGY.name}/round{{round}}/{{combo}}.tsv"
     group:
         "hpo"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING["threads"]
+    threads: config["training"]["threads"]
     resources:
         mem_mb=1500,
         runtime=10,
@@ -102,43 +98,48 @@ rule hpo_round_combination:
 
 rule hpo_round_family:
     input:
-        arrays=f"{RESULTS}/features/arrays.npz",
-        # which members survived (the file's name holds their hash, so its time may be ignored)
-        survivors=lambda wildcards: (
-            ancient(halving_summary(int(wildcards.round) - 1)) if int(wildcards.round) else []
-        ),
+        f"{RESULTS}/features/arrays.npz",
     output:
-        f"{RESULTS}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.json",
+        f"{ROUND_DIR}/families/{{family}}-{{members}}.json",
     log:
-        f"{LOGS}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.log",
+        f"{LOGS}/hpo/{STRATEGY.name}/round{{round}}/families/{{family}}-{{members}}.log",
     benchmark:
-        f"{BENCH}/hpo/halving/round{{round}}/families/{{family}}-{{members}}.tsv"
+        f"{BENCH}/hpo/{STRATEGY.name}/round{{round}}/families/{{family}}-{{members}}.tsv"
     conda:
         "../envs/train.yaml"
-    threads: TRAINING["threads"]
+    threads: config["training"]["threads"]
     resources:
         mem_mb=2000,
-        runtime=lambda wildcards: PACK_RUNTIME[round_pack_kind(wildcards)],
+        runtime=lambda wildcards: PACK_RUNTIME[
+            PLAN.pack_kind(int(wildcards.round), SEARCH["jobs"], _ROUND_JOBS)
+        ],
     params:
-        family=lambda wildcards: {combo: COMBOS[combo] for combo in PACKS[wildcards.family]},
+        # the pack's members among the round's candidates (their hash is in the file name)
+        family=lambda wildcards: {
+            combo: COMBOS[combo]
+            for combo in PLAN.members(
+                int(wildcards.round), wildcards.family, wildcards.members, checkpoints
+            )
+        },
         training=TRAINING,
         budget=lambda wildcards: ROUNDS[int(wildcards.round)].budget_spec(),
     script:
         "../workflow_scripts/steps/hpo_combination.py"
 
 
+# A round of a strategy with several (successive halving): its table and its survivors.
 checkpoint halving_round:
     input:
-        runs=lambda wildcards: halving_run_files(int(wildcards.round)),
+        runs=lambda wildcards: PLAN.run_files(int(wildcards.round), checkpoints),
         previous=lambda wildcards: (
-            halving_summary(int(wildcards.round) - 1) if int(wildcards.round) else []
+            PLAN.summary(int(wildcards.round) - 1) if int(wildcards.round) else []
         ),
     output:
-        f"{RESULTS}/hpo/halving/round{{round}}.json",
+        f"{RESULTS}/hpo/{STRATEGY.name}/round{{round}}.json",
     log:
-        f"{LOGS}/hpo/halving/round{{round}}.log",
+        f"{LOGS}/hpo/{STRATEGY.name}/round{{round}}.log",
     benchmark:
-        f"{BENCH}/hpo/halving/round{{round}}.tsv"
+        f"{BENCH}/hpo/{STRATEGY.name}/round{{round}}.tsv"
     localrule: True
     conda:
         "../envs/data.yaml"
@@ -146,12 +147,7 @@ checkpoint halving_round:
         mem_mb=2000,
         runtime=10,
     params:
-        round=lambda wildcards: {
-            "round": int(wildcards.round),
-            "resource": ROUNDS[int(wildcards.round)].resource,
-            "budget": ROUNDS[int(wildcards.round)].budget,
-            "factor": config["search"]["halving"]["factor"],
-        },
+        round=lambda wildcards: STRATEGY.round_record(ROUNDS[int(wildcards.round)]),
     script:
         "../workflow_scripts/steps/halving_round.py"
 
@@ -170,11 +166,13 @@ rule write_grid:
         "../workflow_scripts/steps/write_grid.py"
 
 
-rule aggregate_hpo:
+# A checkpoint: when the table and the choice come out byte-identical (another packing of
+# the same runs, a max_gap that keeps the choice), nothing after it runs.
+checkpoint aggregate_hpo:
     input:
         grid=f"{RESULTS}/hpo/grid.csv",
-        runs=hpo_run_files,
-        rounds=[halving_summary(r.index) for r in ROUNDS[:-1]],
+        runs=lambda wildcards: PLAN.run_files(FINAL.index, checkpoints),
+        rounds=[PLAN.summary(r.index) for r in ROUNDS[:-1]],
     output:
         table=f"{RESULTS}/hpo/cv_results.csv",
         selection=f"{RESULTS}/hpo/selection.json",
@@ -199,18 +197,7 @@ rule aggregate_hpo:
         runtime=20,
     params:
         max_gap=config["selection"]["max_gap"],
-        search={
-            "strategy": config["search"]["strategy"],
-            "final_round": (
-                {
-                    "round": ROUNDS[-1].index,
-                    "resource": ROUNDS[-1].resource,
-                    "budget": ROUNDS[-1].budget,
-                }
-                if ROUNDS
-                else None
-            ),
-        },
+        search=STRATEGY.aggregate_record(ROUNDS, len(COMBOS)),
     script:
         "../workflow_scripts/steps/aggregate_hpo.py"
 
@@ -234,3 +221,9 @@ rule plot_halving:
         runtime=5,
     script:
         "../workflow_scripts/steps/plot_halving.py"
+
+
+# What `snakemake` builds of this stage: the choice, and the rounds' figure with several.
+SEARCH_TARGETS = [f"{RESULTS}/hpo/selection.json"] + (
+    [f"{RESULTS}/hpo/halving_rounds.png"] if len(ROUNDS) > 1 else []
+)

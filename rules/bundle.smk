@@ -1,18 +1,17 @@
-from workflow_scripts.bundle import store as bundle_lib  # noqa: E402
+# Stage bundle: everything `predict` needs in results/model/ (manifest, model card), and
+# predictions for predict.input.
 from workflow_scripts import predict as predict_lib  # noqa: E402
+from workflow_scripts.bundle import store as bundle_lib  # noqa: E402
+from workflow_scripts.core import footprint  # noqa: E402
 
 PREDICT = config["predict"]
-# What final_targets adds: the bundle, and the predictions for predict.input when it is set.
-MODEL_TARGETS = [f"{RESULTS}/model/manifest.json"]
-if PREDICT["input"]:
-    MODEL_TARGETS.append(f"{RESULTS}/predictions/{predict_lib.output_name(PREDICT)}.csv")
-# The outer summary goes into the model card when the outer evaluation is configured.
-OUTER_SUMMARY = (
-    [f"{RESULTS}/evaluation/outer_summary.md"] if config["evaluation"]["outer_folds"] else []
+_LABELS = config["labels"]
+# Where the labels came from, as the manifest records it (no run-time setting among it).
+LABEL_ORIGIN = {"source": _LABELS["source"]} | (
+    {"csv": _LABELS["csv"]} if _LABELS["source"] == "csv" else {"endpoint": _LABELS["endpoint"]}
 )
 
 
-# The workflow's last stage: everything `predict` needs, with a manifest and a model card.
 rule bundle_model:
     input:
         arrays=f"{RESULTS}/features/arrays.npz",
@@ -23,7 +22,7 @@ rule bundle_model:
         estimators=ESTIMATOR_FILES,
         selection=f"{RESULTS}/hpo/selection.json",
         metrics=f"{RESULTS}/evaluation/metrics.json",
-        outer=OUTER_SUMMARY,
+        outer=EVALUATION_TARGETS[1:],  # the outer summary, when evaluation.outer_folds is on
     output:
         manifest=f"{RESULTS}/model/manifest.json",
         card=report(
@@ -41,12 +40,13 @@ rule bundle_model:
         mem_mb=2000,
         runtime=20,
     params:
-        features=config["features"],
+        features=FEATURES,
         seed=TRAINING["seed"],
-        ensemble=config["evaluation"]["ensemble"],
-        split=config["split"],
-        labels=config["labels"],
-        config_digest=bundle_lib.digest_of({k: v for k, v in config.items() if k != "predict"}),
+        ensemble=EVALUATION["ensemble"],
+        split=SPLIT,
+        labels=LABEL_ORIGIN,
+        # the digest of every setting that changes a result (schemas/config.schema.yaml)
+        config_digest=bundle_lib.digest_of(footprint.model_config(config)),
     script:
         "../workflow_scripts/steps/bundle_model.py"
 
@@ -75,3 +75,9 @@ rule predict:
         pool_by_artist=PREDICT["pool_by_artist"],
     script:
         "../workflow_scripts/steps/predict.py"
+
+
+# What `snakemake` builds of this stage: the bundle, and predictions when predict.input is set.
+BUNDLE_TARGETS = [f"{RESULTS}/model/manifest.json"] + (
+    [f"{RESULTS}/predictions/{predict_lib.output_name(PREDICT)}.csv"] if PREDICT["input"] else []
+)

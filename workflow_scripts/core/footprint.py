@@ -1,0 +1,107 @@
+"""What each config key affects, as ``schemas/config.schema.yaml`` declares it.
+
+Every leaf key of the schema carries ``x-reruns`` (the rules whose results it changes; ``[]``
+for a run-time setting; ``"*"`` for every rule) and may carry ``x-when`` (``{other.key: value
+or [values]}``, ``"*"`` meaning any non-empty value: the key has an effect only in that mode).
+The rules' ``params:`` follow it (tests/test_rerun_contract.py walks every key), the
+configuration page is generated from it, and the bundle's config digest covers exactly the
+keys that change a model.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """One leaf key: its path, the rules it reruns (empty: none; ``("*",)``: all) and its mode."""
+
+    path: tuple[str, ...]
+    reruns: tuple[str, ...]
+    when: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The dotted key, as the docs and error messages write it."""
+        return ".".join(self.path)
+
+    @property
+    def runtime(self) -> bool:
+        """True for a run-time setting: it changes no result."""
+        return not self.reruns
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The config schema (read once)."""
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def leaves(node: Mapping[str, Any] | None = None, where: tuple[str, ...] = ()) -> list[Footprint]:
+    """Every leaf key of the schema (a property that is not an object with properties), in order.
+
+    A leaf without ``x-reruns`` is an error of the schema: its footprint would be unknown.
+    """
+    node = schema() if node is None else node
+    out: list[Footprint] = []
+    for name, sub in node.get("properties", {}).items():
+        path = (*where, name)
+        if "properties" in sub:
+            out += leaves(sub, path)
+            continue
+        if "x-reruns" not in sub:
+            raise KeyError(f"schemas/config.schema.yaml: {'.'.join(path)} declares no x-reruns")
+        reruns = sub["x-reruns"]
+        out.append(Footprint(path, ("*",) if reruns == "*" else tuple(reruns), sub.get("x-when", {}), sub.get("description", "")))
+    return out
+
+
+def value_at(config: Mapping[str, Any], dotted: str | tuple[str, ...]) -> Any:
+    """The config's value at a dotted key (None where a level is missing)."""
+    value: Any = config
+    for part in dotted.split(".") if isinstance(dotted, str) else dotted:
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def active(footprint: Footprint, config: Mapping[str, Any]) -> bool:
+    """Whether the key has an effect under ``config`` (its ``x-when`` holds)."""
+    for key, expected in footprint.when.items():
+        value = value_at(config, key)
+        if expected == "*":
+            if not value:
+                return False
+        elif isinstance(expected, list):
+            if value not in expected:
+                return False
+        elif value != expected:
+            return False
+    return True
+
+
+def model_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that change a trained model under ``config``: every active key with a
+    footprint beyond rule ``predict``, nested: run-time settings, ``predict.*`` and where
+    results are written (``results_dir``) are left out."""
+    out: dict[str, Any] = {}
+    for footprint in leaves():
+        if footprint.runtime or set(footprint.reruns) <= {"predict", "*"} or not active(footprint, config):
+            continue
+        node = out
+        for part in footprint.path[:-1]:
+            node = node.setdefault(part, {})
+        node[footprint.path[-1]] = value_at(config, footprint.path)
+    return out
