@@ -7,7 +7,8 @@ Every leaf of the schema (a property that is not an object with ``properties``; 
 objects such as ``genres.super_genres`` is a leaf) gets a row: its dotted key, its value in
 config.yaml (else the schema's default), its type or choices, its ``description``, and what a
 change reruns (``x-reruns``: the rules whose results the key changes, and what depends on them;
-``[]``: a run-time setting; ``"*"``: every rule) and when it has an effect (``x-when``). ``tests/test_docs.py`` fails
+``[]``: a run-time setting; ``"*"``: every rule; ``x-packing``: how jobs are packed) and when it
+has an effect (``x-when``). ``tests/test_docs.py`` fails
 when this page drifts from the schema and when a leaf lacks ``description`` or ``x-reruns``.
 """
 
@@ -39,10 +40,12 @@ before any job runs (a bad value stops the run with the key, the problem and the
 `config.yaml`, or layer a file of changed keys over it: `snakemake --cores 2 --configfile
 my.yaml` (later files win; `configs/` holds examples). **Value** is `config.yaml`'s (a key it
 does not set takes the schema's default). **A change reruns** names the rules whose results
-the key changes; Snakemake reruns them and everything downstream of them, and nothing else (a
-new grid value trains only the new networks: see [search.md](search.md)). "Nothing (run-time
-setting)" means the results stay as they are. The rules are described in
-[pipeline.md](pipeline.md).
+the key changes; Snakemake reruns them and what depends on them, and nothing else (a new grid
+value trains only the new networks: see [search.md](search.md)). `label_artists`,
+`select_songs` and `aggregate_hpo` are checkpoints: when a rerun writes the same bytes, what
+follows them does not run again. "Nothing (run-time setting)" means the results stay as they
+are. "Only when" names the mode in which the key has an effect at all. The rules are described
+in [pipeline.md](pipeline.md).
 """
 
 
@@ -133,6 +136,8 @@ def describe_reruns(node: dict[str, Any]) -> str:
         text = "nothing (run-time setting)"
     else:
         text = ", ".join(f"`{rule}`" for rule in reruns)
+    if node.get("x-packing"):
+        text += " (packing only: the new jobs read the networks already trained and train none again)"
     when = node.get("x-when")
     if when:
         text += "; only when " + " and ".join(describe_condition(key, value) for key, value in when.items())
