@@ -223,7 +223,12 @@ rule plot_halving:
         "../workflow_scripts/steps/plot_halving.py"
 
 
-# What `snakemake` builds of this stage: the choice, and the rounds' figure with several.
+# What `snakemake` builds of this stage: the choice, and with several rounds their summaries
+# and figure. (The summaries are targets of their own: a job that depends on a checkpoint is
+# judged only once the checkpoint has run, so without them a finished grid run switched to
+# halving would keep its old choice; found by the walk in tests/test_workflow.py.)
 SEARCH_TARGETS = [f"{RESULTS}/hpo/selection.json"] + (
-    [f"{RESULTS}/hpo/halving_rounds.png"] if len(ROUNDS) > 1 else []
+    [PLAN.summary(r.index) for r in ROUNDS[:-1]] + [f"{RESULTS}/hpo/halving_rounds.png"]
+    if len(ROUNDS) > 1
+    else []
 )

@@ -96,13 +96,18 @@ def test_second_run_does_nothing(finished: dict) -> None:
 # (a function of the walk's folder where it names a file) and companion changes the config
 # checks require. Every other leaf gets another value made from its schema.
 WALK_VALUES: dict[str, Any] = {
-    "dataset.path": lambda folder, synthetic: str(shutil.copy(synthetic.csv, folder / "songs-copy.csv")),
+    "dataset.path": lambda config, folder, synthetic: str(shutil.copy(synthetic.csv, folder / "songs-copy.csv")),
     "dataset.sha256": "0" * 64,
     "dataset.kaggle_handle": "someone/some-dataset",
     "dataset.url": "https://example.org/songs.csv",
     "labels.endpoint": "http://127.0.0.1:9/sparql",
     "baselines.svm.gamma": "auto",
-    "predict.input": lambda folder, synthetic: str(synthetic.csv),
+    "predict.input": lambda config, folder, synthetic: str(synthetic.csv),
+    # one more pattern for the last super-genre (dropping a super-genre would orphan genres.keep)
+    "genres.super_genres": lambda config, folder, synthetic: [
+        *config["genres"]["super_genres"][:-1],
+        {**config["genres"]["super_genres"][-1], "patterns": [*config["genres"]["super_genres"][-1]["patterns"], "walk-pattern"]},
+    ],
 }
 WALK_COMPANIONS: dict[str, Callable[[dict, Path, Any], dict[str, Any]]] = {
     # labels from a CSV need the CSV
@@ -126,7 +131,7 @@ def _labels_csv(folder: Path, synthetic: Any) -> Path:
 def _walk_value(footprint: Any, config: dict, folder: Path, synthetic: Any) -> Any:
     special = WALK_VALUES.get(footprint.name)
     if callable(special):
-        return special(folder, synthetic)
+        return special(config, folder, synthetic)
     if special is not None:
         return special
     node = footprint_lib.schema()

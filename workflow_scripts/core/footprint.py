@@ -92,13 +92,28 @@ def active(footprint: Footprint, config: Mapping[str, Any]) -> bool:
     return True
 
 
+# Rules whose results reach a model only through the choice of network (selection.json, which
+# the bundle's manifest records itself), and rules after the model.
+_NOT_THE_MODEL = {
+    "write_grid",
+    "hpo_combination",
+    "hpo_family",
+    "hpo_round_combination",
+    "hpo_round_family",
+    "halving_round",
+    "aggregate_hpo",
+    "plot_halving",
+    "predict",
+}
+
+
 def model_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings that change a trained model under ``config``: every active key with a
-    footprint beyond rule ``predict``, nested: run-time settings, ``predict.*`` and where
-    results are written (``results_dir``) are left out."""
+    """The settings that change a trained model directly under ``config``, nested: every
+    active key whose footprint reaches beyond the search (which acts through the chosen
+    network) and the predictions; run-time settings and ``results_dir`` are left out."""
     out: dict[str, Any] = {}
     for footprint in leaves():
-        if footprint.runtime or set(footprint.reruns) <= {"predict", "*"} or not active(footprint, config):
+        if footprint.runtime or footprint.reruns == ("*",) or set(footprint.reruns) <= _NOT_THE_MODEL or not active(footprint, config):
             continue
         node = out
         for part in footprint.path[:-1]:

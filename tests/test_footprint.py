@@ -1,0 +1,74 @@
+"""The declared footprint of every config key (workflow_scripts.core.footprint) and the
+search-strategy registry: what the walk in tests/test_workflow.py relies on, checked cheaply."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import REPO, default_config
+from workflow_scripts.core import footprint
+from workflow_scripts.search import strategies
+from workflow_scripts.search.random_search import draw
+
+RULES = {name for path in (REPO / "rules").glob("*.smk") for name in re.findall(r"^(?:rule|checkpoint) (\w+):", path.read_text(), re.M)}
+
+
+def test_every_leaf_declares_a_footprint_of_real_rules() -> None:
+    leaves = footprint.leaves()
+    assert len(leaves) > 60 and len({leaf.name for leaf in leaves}) == len(leaves)
+    for leaf in leaves:
+        assert leaf.description, leaf.name
+        assert leaf.reruns == ("*",) or set(leaf.reruns) <= RULES, (leaf.name, set(leaf.reruns) - RULES)
+        for key in leaf.when:
+            assert key in {other.name for other in leaves}, (leaf.name, key)
+    runtime = {leaf.name for leaf in leaves if leaf.runtime}
+    assert {"labels.contact", "labels.timeout_s", "labels.cache_dir", "training.threads"} <= runtime
+    assert "selection.max_gap" not in runtime
+
+
+def test_a_leaf_without_a_footprint_is_an_error() -> None:
+    schema = {"properties": {"section": {"properties": {"new_key": {"type": "integer", "default": 1}}}}}
+    with pytest.raises(KeyError, match="section.new_key declares no x-reruns"):
+        footprint.leaves(schema)
+
+
+def test_when_holds_for_values_lists_and_any_non_empty_value() -> None:
+    config = default_config()
+    leaves = {leaf.name: leaf for leaf in footprint.leaves()}
+    assert not footprint.active(leaves["evaluation.seeds"], config)  # outer_folds off
+    assert footprint.active(leaves["evaluation.seeds"], {**config, "evaluation": {**config["evaluation"], "outer_folds": True}})
+    assert not footprint.active(leaves["predict.model_name"], config)  # no predict.input
+    assert footprint.active(leaves["predict.model_name"], {**config, "predict": {"input": "songs.csv"}})
+    sampling = leaves["genres.sampling.seed"]
+    for method, expected in (("none", False), ("downsample", True), ("cap", True)):
+        assert footprint.active(sampling, {"genres": {"sampling": {"method": method}}}) is expected
+
+
+def test_the_model_digest_covers_result_keys_only() -> None:
+    config = default_config()
+    model = footprint.model_config(config)
+    assert model["training"] == {k: config["training"][k] for k in ("max_epochs", "learning_rate", "early_stopping_fraction", "seed")}
+    assert "contact" not in model["labels"] and "predict" not in model and "results_dir" not in model
+    assert "seeds" not in model["evaluation"]  # inactive without outer folds
+    changed = {**config, "labels": {**config["labels"], "contact": "me@example.org", "timeout_s": 5}}
+    assert footprint.model_config(changed) == model
+    assert footprint.model_config({**config, "baselines": {**config["baselines"], "knn": {"n_neighbors": 3}}}) != model
+    # the search reaches the model through the chosen network, which the manifest records itself
+    assert "grid" not in model and "search" not in model and "selection" not in model
+
+
+def test_the_schema_offers_exactly_the_registered_strategies() -> None:
+    enum = footprint.schema()["properties"]["search"]["properties"]["strategy"]["enum"]
+    assert enum == list(strategies.STRATEGIES)
+    for name, kind in strategies.STRATEGIES.items():
+        assert kind.name == name
+
+
+def test_random_search_draws_a_seeded_subset_in_grid_order() -> None:
+    combos = [f"{i:012x}" for i in range(50)]
+    first = draw(combos, 8, 42)
+    assert len(set(first)) == 8 and first == sorted(first, key=combos.index)
+    assert draw(combos, 8, 42) == first != draw(combos, 8, 43)
+    assert draw(combos, 80, 1) == combos
