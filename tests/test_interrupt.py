@@ -88,7 +88,7 @@ def sigint_mask(pid: int) -> dict[str, bool]:
 def test_backgrounded_local_run_stops_on_sigint(tmp_path: Path, synthetic: Any, silent_endpoint: tuple[str, list[socket.socket]]) -> None:
     """Started with SIGINT ignored (in its own process group, as ``setsid nohup snakemake ... &``),
     Snakemake catches SIGINT once the Snakefile is read. While a job runs (labelling, waiting on an
-    endpoint that never answers), ``kill -INT -- -<pgid>`` (the README's way for a local run: the
+    endpoint that never answers), ``kill -INT -- -<pgid>`` (docs/cluster.md's way for a local run: the
     group, as a terminal's Ctrl-C) ends the run: job terminated, no output, lock released."""
     endpoint, accepted = silent_endpoint
     csv = synthetic.csv  # the generated dataset: runs from a bare clone

@@ -297,7 +297,7 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
         # Snakemake scancels its jobs at once, then exits after its status-check pause. But when
         # Ctrl-C falls while it queries sacct, it cancels nothing (snakemake-interface-executor-
         # plugins' RemoteExecutor takes the jobs out of its list during the query): the jobs run
-        # on. Then do what the README tells users, scancel --name <run id>, here at once
+        # on. Then do what docs/cluster.md tells users, scancel --name <run id>, here at once
         # (8 s on) so that the scenario stays the same, and report it.
         out["not_cancelled"] = None
         exit_bound = MAX_STATUS_PAUSE_S + 30
@@ -488,7 +488,7 @@ def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, A
     if runs["not_cancelled"]:
         warnings.warn(
             f"Ctrl-C fell during Snakemake's status query and it cancelled none of its SLURM jobs "
-            f'{runs["not_cancelled"]}; the test cancelled them with scancel --name <run id> (README, "Running on a cluster")',
+            f'{runs["not_cancelled"]}; the test cancelled them with scancel --name <run id> (docs/cluster.md)',
             stacklevel=1,
         )
     assert 1 <= len(runs["kept"]) < len(COMBOS), info
@@ -555,7 +555,7 @@ def start_halving_run(cluster: SlurmCluster, endpoint: str, workdir: Path, env: 
     """Start ``search.strategy: halving`` through the profile (the search only), beside the main
     scenario: 4 networks (4 architectures) at 2 epochs, then the best 2 at the full 6. One
     network per SLURM job (hpo=1): --group-components is not reliable after a checkpoint
-    (snakemake/snakemake#1628; see the README)."""
+    (snakemake/snakemake#1628; see docs/cluster.md)."""
     search = {"strategy": "halving", "halving": {"factor": 3, "resource": "epochs", "min_budget": 0.3}}
     configfile = write_config(workdir / "config.yaml", small_config(endpoint, workdir / "cache", search=search))
     args = profile_overrides(cluster)
