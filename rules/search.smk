@@ -195,7 +195,7 @@ rule aggregate_hpo:
         runtime=20,
     params:
         max_gap=config["selection"]["max_gap"],
-        search=STRATEGY.aggregate_record(ROUNDS, len(COMBOS)),
+        search=STRATEGY.aggregate_record(ROUNDS, COMBOS),
     script:
         "../workflow_scripts/steps/aggregate_hpo.py"
 

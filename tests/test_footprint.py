@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from tests.conftest import REPO, default_config
 from workflow_scripts.core import footprint
 from workflow_scripts.search import strategies
-from workflow_scripts.search.random_search import draw
+from workflow_scripts.search.random_search import RandomSearch, draw
 
 RULES = {name for path in (REPO / "rules").glob("*.smk") for name in re.findall(r"^(?:rule|checkpoint) (\w+):", path.read_text(), re.M)}
 
@@ -72,3 +73,17 @@ def test_random_search_draws_a_seeded_subset_in_grid_order() -> None:
     assert len(set(first)) == 8 and first == sorted(first, key=combos.index)
     assert draw(combos, 8, 42) == first != draw(combos, 8, 43)
     assert draw(combos, 80, 1) == combos
+
+
+def test_random_search_chooses_among_its_draw_only() -> None:
+    """A family file also holds members a grid run trained beside the drawn ones: the table and
+    the choice keep the draw (found by benchmarks/bench_random.py --check)."""
+    combos = [f"{i:012x}" for i in range(20)]
+    search = RandomSearch({"random": {"n": 5, "seed": 3}}, max_epochs=10, n_folds=3)
+    record = search.aggregate_record(search.rounds(combos), combos)
+    drawn = draw(combos, 5, 3)
+    assert record["drawn"] == drawn and record["n_grid"] == 20
+    cv = pd.DataFrame({"combo": combos, "mean_val_accuracy": [i / 100 for i in range(20)]})
+    table, candidates, extra = search.annotate(cv, [], record)
+    assert list(table["combo"]) == list(candidates["combo"]) == drawn
+    assert extra["n_drawn"] == 5 and extra["strategy"] == "random"

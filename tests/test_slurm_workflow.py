@@ -488,7 +488,7 @@ def test_interrupted_run_resumes_without_redoing_finished_work(runs: dict[str, A
     if runs["not_cancelled"]:
         warnings.warn(
             f"Ctrl-C fell during Snakemake's status query and it cancelled none of its SLURM jobs "
-            f'{runs["not_cancelled"]}; the test cancelled them with scancel --name <run id> (docs/cluster.md)',
+            f"{runs['not_cancelled']}; the test cancelled them with scancel --name <run id> (docs/cluster.md)",
             stacklevel=1,
         )
     assert 1 <= len(runs["kept"]) < len(COMBOS), info

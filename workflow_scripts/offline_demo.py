@@ -90,7 +90,9 @@ def snakemake(configfile: Path, *args: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the whole workflow on generated data and a local Oxigraph (no network needed).")
-    parser.add_argument("--results-dir", type=Path, default=Path("results/offline"), help="where everything goes (default: results/offline)")
+    parser.add_argument(
+        "--results-dir", type=Path, default=Path("results/offline"), help="where everything goes (default: results/offline)"
+    )
     parser.add_argument("--cores", type=int, default=2, help="cores for snakemake (default: 2)")
     parser.add_argument("--no-report", action="store_true", help="skip snakemake --report")
     args = parser.parse_args(argv)

@@ -139,7 +139,7 @@ class SuccessiveHalving(SearchStrategy):
             "rows": round_rows(ranked(cv), record["round"], record["budget"]),
         }
 
-    def aggregate_record(self, rounds: Sequence[Round], n_grid: int) -> dict[str, Any]:
+    def aggregate_record(self, rounds: Sequence[Round], combos: Sequence[str]) -> dict[str, Any]:
         final = rounds[-1]
         return {"strategy": self.name, "final_round": {"round": final.index, "resource": final.resource, "budget": final.budget}}
 

@@ -15,6 +15,7 @@ from workflow_scripts.search.strategy import Round, SearchStrategy
 
 def draw(combos: Sequence[str], n: int, seed: int) -> list[str]:
     """``n`` of ``combos`` (all when fewer) drawn without replacement, in the grid's order."""
+    combos = list(combos)
     if n >= len(combos):
         return list(combos)
     picked = np.random.default_rng(seed).choice(len(combos), size=n, replace=False)
@@ -30,12 +31,16 @@ class RandomSearch(SearchStrategy):
         random = self.settings["random"]
         return draw(combos, int(random["n"]), int(random["seed"]))
 
-    def aggregate_record(self, rounds: Sequence[Round], n_grid: int) -> dict[str, Any]:
+    def aggregate_record(self, rounds: Sequence[Round], combos: Sequence[str]) -> dict[str, Any]:
         random = self.settings["random"]
-        return {**super().aggregate_record(rounds, n_grid), "n_grid": n_grid, "n": int(random["n"]), "seed": int(random["seed"])}
+        drawn = self.first_candidates(combos)
+        return {**super().aggregate_record(rounds, combos), "n_grid": len(combos), "seed": int(random["seed"]), "drawn": drawn}
 
     def annotate(
         self, cv: pd.DataFrame, summaries: Sequence[Mapping[str, Any]], record: Mapping[str, Any]
     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-        extra = {"strategy": self.name, "n_grid": record["n_grid"], "seed": record["seed"]}
+        """The drawn networks only: a packed job's file (``search.jobs: family``) also holds the
+        runs of members a grid run trained beside them, which this search did not draw."""
+        cv = cv[cv["combo"].isin(record["drawn"])].reset_index(drop=True)
+        extra = {"strategy": self.name, "n_grid": record["n_grid"], "seed": record["seed"], "n_drawn": len(record["drawn"])}
         return cv, cv, extra

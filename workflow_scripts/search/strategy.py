@@ -65,8 +65,9 @@ class SearchStrategy:
         """What a round's summary job depends on (its ``params``)."""
         return {"round": round_.index, "resource": round_.resource, "budget": round_.budget}
 
-    def aggregate_record(self, rounds: Sequence[Round], n_grid: int) -> dict[str, Any]:
-        """What the aggregation depends on besides the runs (its ``params.search``)."""
+    def aggregate_record(self, rounds: Sequence[Round], combos: Sequence[str]) -> dict[str, Any]:
+        """What the aggregation depends on besides the runs (its ``params.search``); ``combos``:
+        the grid's ids."""
         return {"strategy": self.name, "final_round": None}
 
     def annotate(
