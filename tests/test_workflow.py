@@ -207,6 +207,28 @@ def _dry_runs(workdir: Path, configfiles: list[Path], parallel: int = 2) -> list
     return results
 
 
+def test_random_search_runs_are_reused_by_a_grid_run(finished: dict, tmp_path: Path) -> None:
+    """search.strategy: random (n = 2) trains its draw in the grid's own files, so the grid run
+    after it plans only the other 2 of its 4 networks (in a copy of the finished run, its
+    networks and run cache removed)."""
+    workdir = tmp_path / "random"
+    shutil.copytree(finished["workdir"], workdir, symlinks=True)
+    for folder in ("results/hpo/runs", "results/hpo/run_cache"):
+        shutil.rmtree(workdir / folder, ignore_errors=True)
+    target = "results/hpo/selection.json"
+    search = {**finished["config"]["search"], "strategy": "random", "random": {"n": 2, "seed": 1}}
+    random_config = write_config(tmp_path / "random.yaml", {**finished["config"], "search": search})
+    assert planned_jobs(run_workflow(workdir, random_config, "--dry-run", target)).get("hpo_combination") == 2
+    run_workflow(workdir, random_config, target)
+    runs = workdir / "results/hpo/runs"
+    drawn = {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")}
+    assert len(drawn) == 2
+    assert json.loads((workdir / target).read_text())["combo"] + ".json" in drawn
+    grid = planned_jobs(run_workflow(workdir, write_config(tmp_path / "grid.yaml", finished["config"]), "--dry-run", target))
+    assert grid.get("hpo_combination") == 2, grid  # the 4-network grid trains only the 2 not drawn
+    assert {p.name: p.stat().st_mtime_ns for p in runs.glob("*.json")} == drawn
+
+
 def test_rerun_sends_no_query_for_cached_artists(finished: dict, proxy) -> None:
     workdir = finished["workdir"]
     before = (workdir / "results/labels/artist_genres.csv").read_text()
