@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.small_grid import SMALL_GRID
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GENRE_FACTOR_SHARED", REPO.parent / "shared"))
 DATASET_CSV = SHARED / "data" / "Spotify_Youtube.csv"
@@ -44,22 +46,6 @@ def deep_update(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, A
 
 def default_config() -> dict[str, Any]:
     return yaml.safe_load((REPO / "config.yaml").read_text())
-
-
-SMALL_GRID = {
-    "num_hidden_layers": [2],
-    "units_1": [32],
-    "units_2": [32],
-    "units_3": [32, 64],
-    "units_4": [64],
-    "dropout_rate": [0.3],
-    "activation": ["LeakyReLU", "relu"],
-    "batch_size": [256],
-    "early_stopping_patience": [3],
-    "reduce_lr_factor": [0.5],
-    "reduce_lr_patience": [2],
-    "reduce_lr_min_lr": [1.0e-5],
-}
 
 
 def without_timing(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The feature ablation of the retired experiment, kept as workflow configs (configs/ablation/)."""
+"""The ablation rows as workflow configs (configs/ablation/): the retired experiment's feature
+ablation (fixed boosting, one seed) and the accuracy rows of docs/results.md (tuned, 3 seeds)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.conftest import REPO, deep_update, default_config
 
 ABLATION = sorted((REPO / "configs" / "ablation").glob("*.yaml"))
 # The rows of experiments/README.md's ablation table: (engineered, flags, text).
-ROWS = {
+FEATURE_ROWS = {
     "base": (False, False, []),
     "eng": (True, False, []),
     "eng_flags": (True, True, []),
@@ -21,6 +22,9 @@ ROWS = {
     "all": (True, True, ["song", "description", "channel"]),
     "all_minus_flags": (True, False, ["song", "description", "channel"]),
 }
+# The rows of docs/results.md's table on unseen artists: the headline recipe, with and without
+# artist context (features.artist_context).
+ACCURACY_ROWS = {"recipe": False, "recipe_context": True}
 
 
 def layered(path: Path) -> dict:
@@ -31,7 +35,7 @@ def layered(path: Path) -> dict:
 
 
 def test_one_config_per_row() -> None:
-    assert sorted(p.stem for p in ABLATION) == sorted(ROWS)
+    assert sorted(p.stem for p in ABLATION) == sorted([*FEATURE_ROWS, *ACCURACY_ROWS])
 
 
 @pytest.mark.parametrize("path", ABLATION, ids=lambda p: p.stem)
@@ -40,7 +44,14 @@ def test_ablation_config_is_valid_and_is_its_row(path: Path) -> None:
     schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(config)
     features = config["features"]
-    assert (features["engineered"], features["flags"], features["text"]) == ROWS[path.stem]
     assert features["categorical"] == ["Album_type", "Licensed", "official_video"] and config["split"]["group_by"] == "artist"
     assert config["evaluation"]["outer_folds"] and config["results_dir"] == f"results/ablation/{path.stem}"
-    assert all(len(v) == 1 for v in config["baselines"]["hgb"]["grid"].values())
+    assert all(len(v) == 1 for v in config["grid"].values())  # one network: the rows compare features
+    if path.stem in FEATURE_ROWS:
+        assert (features["engineered"], features["flags"], features["text"]) == FEATURE_ROWS[path.stem]
+        assert not features["artist_context"]
+        assert all(len(v) == 1 for v in config["baselines"]["hgb"]["grid"].values())
+    else:  # the headline's features, tuning and seeds; only the artist context differs
+        headline = layered(REPO / "configs" / "artist_disjoint.yaml")
+        assert {**features, "artist_context": True} == headline["features"] and features["artist_context"] == ACCURACY_ROWS[path.stem]
+        assert config["baselines"] == headline["baselines"] and config["evaluation"]["seeds"] == [42, 43, 44]

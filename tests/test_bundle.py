@@ -1,5 +1,5 @@
 """The model bundle (results/model/): one small workflow run (with every feature kind:
-engineered, flags, stacked text) shared with tests/test_predict.py; its manifest, safe
+engineered, flags, stacked text, artist context) shared with tests/test_predict.py; its manifest, safe
 loading, and what a tampered or foreign bundle gives."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from workflow_scripts.core.errors import UserError
 from workflow_scripts.models import registry as models
 
 pytestmark = [needs_shared, pytest.mark.integration]
-FEATURES = {"engineered": True, "flags": True, "text": ["song"]}
+FEATURES = {"engineered": True, "flags": True, "text": ["song"], "artist_context": True}
 
 
 @pytest.fixture(scope="session")

@@ -32,26 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 # make a second call relabel (from its cache) and rerun what follows.
 PORT = 17878
 
-# The tests' small grid (tests/conftest.py SMALL_GRID): 4 networks, two pairs that differ only
-# in their activation; few epochs, as the data is small.
-GRID = {
-    "num_hidden_layers": [2],
-    "units_1": [32],
-    "units_2": [32],
-    "units_3": [32, 64],
-    "units_4": [64],
-    "dropout_rate": [0.3],
-    "activation": ["LeakyReLU", "relu"],
-    "batch_size": [256],
-    "early_stopping_patience": [3],
-    "reduce_lr_factor": [0.5],
-    "reduce_lr_patience": [2],
-    "reduce_lr_min_lr": [1.0e-5],
-}
-
 
 def demo_config(folder: Path, endpoint: str) -> dict:
     """The keys the demo layers over config.yaml (paths relative to the repository)."""
+    from tests.support.small_grid import SMALL_GRID
+
     return {
         "results_dir": folder.as_posix(),
         "dataset": {"source": "path", "path": (folder / "input" / "Spotify_Youtube.csv").as_posix()},
@@ -63,7 +48,7 @@ def demo_config(folder: Path, endpoint: str) -> dict:
             "retry": {"backoff_base_s": 0.05, "backoff_max_s": 0.5},
         },
         "training": {"max_epochs": 20},
-        "grid": GRID,
+        "grid": SMALL_GRID,
     }
 
 

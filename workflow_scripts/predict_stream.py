@@ -10,6 +10,11 @@ in the input, which the last chunk may still change, so it takes two passes:
 2. read the spill back a chunk at a time and write each song with its artist's mean (songs
    without an artist keep their own probabilities).
 
+A bundle built with ``features.artist_context`` needs each artist's songs in the whole input
+before it can score any of them, so its songs are read the same way: pass 1 computes each
+chunk's song features, sums them per artist and spills them; pass 2 adds each song's artist
+context and scores (``_scored``). With pooling as well, that makes three passes.
+
 Memory: the chunk plus the sums, which grow with the number of distinct artists (about
 ``8 x models x genres`` bytes and a dict entry each), not with the songs. Disk: the spill,
 about the size of the output. Time: writing and reading the spill, not a second scoring.
@@ -17,7 +22,7 @@ about the size of the output. Time: writing and reading the spill, not a second 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,53 +32,7 @@ import pandas as pd
 from workflow_scripts import predict
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path, temporary_path
-
-
-def _blank(artists: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """The artists as strings, and which are missing or blank (those songs stay alone, as in
-    ``evaluation.pool_by_artist``)."""
-    keys = pd.Series(np.asarray(artists, dtype=object), dtype="string")
-    return keys, (keys.isna() | (keys.str.strip() == "")).to_numpy(dtype=bool)
-
-
-class ArtistSums:
-    """Each artist's sum of its songs' probability rows so far, and its number of songs."""
-
-    def __init__(self, width: int) -> None:
-        self.index: dict[str, int] = {}
-        self.sums = np.zeros((1024, width))
-        self.counts = np.zeros(1024, dtype="int64")
-
-    def _codes(self, keys: pd.Series, blank: np.ndarray, add: bool) -> np.ndarray:
-        local, uniques = pd.factorize(keys[~blank].astype(object))
-        if add:
-            for artist in uniques:
-                self.index.setdefault(artist, len(self.index))
-            if len(self.index) > len(self.counts):
-                grow = max(len(self.index), 2 * len(self.counts)) - len(self.counts)
-                self.sums = np.vstack([self.sums, np.zeros((grow, self.sums.shape[1]))])
-                self.counts = np.concatenate([self.counts, np.zeros(grow, dtype="int64")])
-        return np.asarray([self.index[artist] for artist in uniques], dtype="int64")[local]
-
-    def add(self, artists: pd.Series, values: np.ndarray) -> None:
-        """Add each song's row of ``values`` to its artist's sum."""
-        keys, blank = _blank(artists)
-        codes = self._codes(keys, blank, add=True)
-        np.add.at(self.sums, codes, values[~blank])
-        np.add.at(self.counts, codes, 1)
-
-    def means(self, artists: pd.Series, values: np.ndarray) -> np.ndarray:
-        """``values`` with each song's row replaced by its artist's mean (blank artists: as they are)."""
-        keys, blank = _blank(artists)
-        codes = self._codes(keys, blank, add=False)
-        out = np.array(values, dtype="float64", copy=True)
-        out[~blank] = self.sums[codes] / self.counts[codes, None]
-        return out
-
-    @property
-    def nbytes(self) -> int:
-        """The arrays' bytes (the dict's keys and entries come on top)."""
-        return self.sums.nbytes + self.counts.nbytes
+from workflow_scripts.features.artist_context import ArtistSums
 
 
 def _stacked(probas: dict[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
@@ -84,11 +43,45 @@ def _unstacked(values: np.ndarray, names: Sequence[str], k: int) -> dict[str, np
     return {name: values[:, i * k : (i + 1) * k] for i, name in enumerate(names)}
 
 
+def _scored(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str]) -> Iterator[tuple[pd.DataFrame, dict]]:
+    """Each chunk's songs (at least row, Artist, Track) and the named models' probabilities;
+    with artist context in two passes over a spill of the song features."""
+    if not bundle.features.uses_artist_context:
+        for songs in chunks:
+            yield songs, bundle.probabilities(songs, names)
+        return
+    import pyarrow.parquet as pq
+
+    spill = temporary_path(tmp.with_name(tmp.name.lstrip(".") + ".features"))
+    writer, sums, batch_size = None, None, 1
+    try:
+        for songs in chunks:  # pass 1: song features, summed per artist and spilled
+            X = bundle.features.song_transform(songs)
+            sums = sums or ArtistSums(X.shape[1])
+            sums.add(songs["Artist"], X)
+            part = _spill_table(songs, X)
+            writer = writer or pq.ParquetWriter(spill, part.schema)
+            writer.write_table(part)
+            batch_size = max(batch_size, len(songs))
+        if writer is None:
+            return
+        writer.close()
+        writer = None
+        for batch in pq.ParquetFile(spill).iter_batches(batch_size=batch_size):  # pass 2: with the artist context
+            frame = batch.to_pandas()
+            X = frame[[c for c in frame.columns if c.startswith("v")]].to_numpy(dtype="float32")
+            songs = frame[["row", "Artist", "Track"]]
+            yield songs, bundle.probabilities_of(bundle.features.with_context(X, songs["Artist"], sums), songs["Artist"], names)
+    finally:
+        if writer is not None:
+            writer.close()
+        spill.unlink(missing_ok=True)
+
+
 def _plain(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
     n = 0
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        for songs in chunks:
-            probas = bundle.probabilities(songs, names)
+        for songs, probas in _scored(bundle, chunks, tmp, names):
             rows = predict.table(songs, {name: probas[name] for name in names}, bundle.classes, **options)
             rows.to_csv(handle, header=n == 0, index=False)
             n += len(rows)
@@ -116,12 +109,12 @@ def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Seque
     writer = None
     batch_size = 1
     try:
-        for songs in chunks:  # pass 1: score, sum per artist, spill
+        for songs, probas in _scored(bundle, chunks, tmp, names):  # pass 1: score, sum per artist, spill
             if "Artist" not in songs.columns:
                 raise UserError(
                     "The input has no Artist column, which --pool-by-artist needs.", "add the Artist column or drop --pool-by-artist."
                 )
-            values = _stacked(bundle.probabilities(songs, names), names)
+            values = _stacked(probas, names)
             sums.add(songs["Artist"], values)
             part = _spill_table(songs, values)
             if writer is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import sha256_file
+from workflow_scripts.core.versions import installed_versions
 from workflow_scripts.models import registry as models
 
 FORMAT = "genre-factor-model"
@@ -58,15 +59,7 @@ def build(
 
 def package_versions() -> dict[str, str]:
     """Installed versions of :data:`PACKAGES` (and Python)."""
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+    return {"python": platform.python_version(), **installed_versions(PACKAGES)}
 
 
 def complete(manifest: Mapping[str, Any], folder: Path, files: Sequence[str]) -> dict[str, Any]:

@@ -169,9 +169,13 @@ class Bundle:
         return list(self.manifest["required_columns"])
 
     def probabilities(self, songs: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
-        """Each named model's class probabilities for raw, validated ``songs``."""
-        X = self.features.transform(songs)
+        """Each named model's class probabilities for raw, validated ``songs`` (with artist
+        context: among these songs)."""
         artists = songs["Artist"] if "Artist" in songs.columns else None
+        return self.probabilities_of(self.features.transform(songs), artists, names)
+
+    def probabilities_of(self, X: np.ndarray, artists: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each named model's class probabilities for the feature matrix ``X`` of songs by ``artists``."""
         return models.probabilities(self.fitted, X, artists, self.ensemble, only=list(names))
 
 

@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransfor
 
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path
-from workflow_scripts.features import engineered_ratios, song_texts, text_flags, text_models, text_stacking
+from workflow_scripts.features import artist_context, engineered_ratios, song_texts, text_flags, text_models, text_stacking
 
 
 def feature_frame(songs: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pd.DataFrame:
@@ -87,9 +87,13 @@ def input_frame(songs: pd.DataFrame, features: Mapping[str, Any]) -> tuple[pd.Da
     return frame, numeric, categorical
 
 
-def feature_names(numeric: Sequence[str], categorical: Sequence[str], blocks: Sequence[str], classes: Sequence[str]) -> list[str]:
-    """The columns of the feature matrix: numeric, categorical, then each text block's classes."""
-    return [*numeric, *categorical, *(f"text_{block}_{c}" for block in blocks for c in classes)]
+def feature_names(
+    numeric: Sequence[str], categorical: Sequence[str], blocks: Sequence[str], classes: Sequence[str], context: bool = False
+) -> list[str]:
+    """The columns of the feature matrix: numeric, categorical, each text block's classes, then
+    (``context``) the artist context's columns."""
+    names = [*numeric, *categorical, *(f"text_{block}_{c}" for block in blocks for c in classes)]
+    return artist_context.column_names(names) if context else names
 
 
 @dataclass
@@ -102,8 +106,23 @@ class FittedFeatures:
     pipeline: Pipeline
     text_models: dict[str, Pipeline] = field(default_factory=dict)
 
+    @property
+    def uses_artist_context(self) -> bool:
+        """Whether a song's features depend on the other songs of its artist in the input."""
+        return bool(self.features.get("artist_context"))
+
     def transform(self, songs: pd.DataFrame) -> np.ndarray:
-        """The float32 feature matrix of ``songs`` (typed as the dataset's validation leaves it)."""
+        """The float32 feature matrix of ``songs`` (typed as the dataset's validation leaves it);
+        with artist context, each song's among ``songs``."""
+        X = self.song_transform(songs)
+        return self.with_context(X, songs["Artist"]) if self.uses_artist_context else X
+
+    def with_context(self, X: np.ndarray, artists: Any, context_sums: artist_context.ArtistSums | None = None) -> np.ndarray:
+        """``song_transform``'s matrix with the artist context's columns (see ``artist_context``)."""
+        return artist_context.with_context(X, artists, context_sums)
+
+    def song_transform(self, songs: pd.DataFrame) -> np.ndarray:
+        """The feature matrix before the artist context: each song on its own."""
         frame, _, _ = input_frame(songs, self.features)
         X = self.pipeline.transform(frame)
         blocks = list(self.features["text"])
@@ -143,8 +162,9 @@ def prepare(
     y = _labels(merged, classes)
     arrays: dict[str, np.ndarray] = {
         "classes": np.array(classes),
-        "feature_names": np.array(feature_names(numeric, categorical, blocks, classes)),
+        "feature_names": np.array(feature_names(numeric, categorical, blocks, classes, bool(features.get("artist_context")))),
     }
+    artists = merged["Artist"].to_numpy()
 
     def transform(train_mask: np.ndarray, others: dict[str, np.ndarray], suffix: str) -> None:
         train_idx = np.flatnonzero(train_mask)
@@ -156,11 +176,19 @@ def prepare(
             position = pd.Series(np.arange(len(train_idx)), index=train_idx)
             text_train, text_other = text_stacking.stacked_text(merged, y, train_idx, others, blocks, seed)
             text = {"fit": text_train[position[fit_idx].to_numpy()], "es": text_train[position[es_idx].to_numpy()], **text_other}
+        matrices = {}
         for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
             X = pipeline.transform(frame.iloc[idx])
             if blocks:
                 X = np.hstack([X, text[name]])
-            arrays[f"X_{name}{suffix}"] = X.astype("float32")
+            matrices[name] = X.astype("float32")
+        if features.get("artist_context"):  # training rows among training rows, each other set among itself
+            both = artist_context.with_context(np.vstack([matrices["fit"], matrices["es"]]), artists[np.concatenate([fit_idx, es_idx])])
+            matrices["fit"], matrices["es"] = both[: len(fit_idx)], both[len(fit_idx) :]
+            for name, idx in others.items():
+                matrices[name] = artist_context.with_context(matrices[name], artists[idx])
+        for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
+            arrays[f"X_{name}{suffix}"] = matrices[name]
             arrays[f"y_{name}{suffix}"] = y[idx]
             arrays[f"row_{name}{suffix}"] = merged["row"].to_numpy()[idx]
             arrays[f"fold_{name}{suffix}"] = merged["fold"].to_numpy()[idx]

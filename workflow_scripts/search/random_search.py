@@ -17,7 +17,7 @@ def draw(combos: Sequence[str], n: int, seed: int) -> list[str]:
     """``n`` of ``combos`` (all when fewer) drawn without replacement, in the grid's order."""
     combos = list(combos)
     if n >= len(combos):
-        return list(combos)
+        return combos
     picked = np.random.default_rng(seed).choice(len(combos), size=n, replace=False)
     return [combos[i] for i in sorted(picked)]
 

@@ -21,11 +21,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from workflow_scripts.core.fileio import sha256_file, write_json_atomic
+from workflow_scripts.core.versions import installed_versions
 from workflow_scripts.search.grid import canonical
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,7 @@ def arrays_digest(path: str | Path) -> str:
 
 def library_versions() -> dict[str, str]:
     """The installed versions of :data:`LIBRARIES` (read from their metadata, not imported)."""
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+    return installed_versions(LIBRARIES)
 
 
 def key_ingredients(
