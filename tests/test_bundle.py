@@ -79,6 +79,7 @@ def test_manifest_records_every_file_versions_and_provenance(trained: dict) -> N
     assert {"Artist", "Danceability", "Description", "Album_type"} <= set(manifest["required_columns"])
     card = (folder / "model_card.md").read_text()
     assert "Labels are per artist" in card and selection["combo"] in card and "| hgb |" in card
+    assert "Artist context: each song also sees the mean of its artist's songs" in card  # FEATURES has artist_context
 
 
 def test_skops_files_hold_only_trusted_types(trained: dict) -> None:

@@ -46,6 +46,15 @@ def _protocol(manifest: Mapping[str, Any], artist_disjoint: bool) -> list[str]:
         f"- Features ({len(manifest['feature_names'])}): {', '.join(manifest['feature_names'][:25])}"
         + (" ..." if len(manifest["feature_names"]) > 25 else ""),
         f"- Required input columns: {', '.join(manifest['required_columns'])}.",
+        *(
+            [
+                "- Artist context: each song also sees the mean of its artist's songs in the same input, so a song's "
+                "prediction depends on which of its artist's songs are predicted with it; predict an artist's songs in one "
+                "file (a lone song sees only itself)."
+            ]
+            if manifest["features"].get("artist_context")
+            else []
+        ),
     ]
 
 
