@@ -43,49 +43,43 @@ def _unstacked(values: np.ndarray, names: Sequence[str], k: int) -> dict[str, np
     return {name: values[:, i * k : (i + 1) * k] for i, name in enumerate(names)}
 
 
-def _scored(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str]) -> Iterator[tuple[pd.DataFrame, dict]]:
-    """Each chunk's songs (at least row, Artist, Track) and the named models' probabilities;
-    with artist context in two passes over a spill of the song features."""
-    if not bundle.features.uses_artist_context:
-        for songs in chunks:
-            yield songs, bundle.probabilities(songs, names)
-        return
-    import pyarrow.parquet as pq
+class _Spill:
+    """Chunks of songs (row, Artist, Track) with a matrix of values, written to a temporary
+    Parquet file beside the output and read back in chunks as large as the largest written;
+    the file is deleted when the ``with`` block ends, however it ends."""
 
-    spill = temporary_path(tmp.with_name(tmp.name.lstrip(".") + ".features"))
-    writer, sums, batch_size = None, None, 1
-    try:
-        for songs in chunks:  # pass 1: song features, summed per artist and spilled
-            X = bundle.features.song_transform(songs)
-            sums = sums or ArtistSums(X.shape[1])
-            sums.add(songs["Artist"], X)
-            part = _spill_table(songs, X)
-            writer = writer or pq.ParquetWriter(spill, part.schema)
-            writer.write_table(part)
-            batch_size = max(batch_size, len(songs))
-        if writer is None:
+    def __init__(self, tmp: Path, suffix: str) -> None:
+        self.path = temporary_path(tmp.with_name(tmp.name.lstrip(".") + suffix))
+        self.writer: Any = None
+        self.batch_size = 1
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def write(self, songs: pd.DataFrame, values: np.ndarray) -> None:
+        import pyarrow.parquet as pq
+
+        part = _spill_table(songs, values)
+        self.writer = self.writer or pq.ParquetWriter(self.path, part.schema)
+        self.writer.write_table(part)
+        self.batch_size = max(self.batch_size, len(songs))
+
+    def read(self) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+        """The chunks written, in order: their songs and values (nothing when none were)."""
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
             return
-        writer.close()
-        writer = None
-        for batch in pq.ParquetFile(spill).iter_batches(batch_size=batch_size):  # pass 2: with the artist context
+        self.writer.close()
+        self.writer = None
+        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.batch_size):
             frame = batch.to_pandas()
-            X = frame[[c for c in frame.columns if c.startswith("v")]].to_numpy(dtype="float32")
-            songs = frame[["row", "Artist", "Track"]]
-            yield songs, bundle.probabilities_of(bundle.features.with_context(X, songs["Artist"], sums), songs["Artist"], names)
-    finally:
-        if writer is not None:
-            writer.close()
-        spill.unlink(missing_ok=True)
+            yield frame[["row", "Artist", "Track"]], frame[[c for c in frame.columns if c.startswith("v")]].to_numpy()
 
-
-def _plain(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
-    n = 0
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        for songs, probas in _scored(bundle, chunks, tmp, names):
-            rows = predict.table(songs, {name: probas[name] for name in names}, bundle.classes, **options)
-            rows.to_csv(handle, header=n == 0, index=False)
-            n += len(rows)
-    return n
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.path.unlink(missing_ok=True)
 
 
 def _spill_table(songs: pd.DataFrame, values: np.ndarray) -> Any:
@@ -100,15 +94,39 @@ def _spill_table(songs: pd.DataFrame, values: np.ndarray) -> Any:
     return pa.table(columns)
 
 
-def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
-    import pyarrow.parquet as pq
+def _scored(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str]) -> Iterator[tuple[pd.DataFrame, dict]]:
+    """Each chunk's songs (at least row, Artist, Track) and the named models' probabilities;
+    with artist context in two passes over a spill of the song features."""
+    if not bundle.features.uses_artist_context:
+        for songs in chunks:
+            yield songs, bundle.probabilities(songs, names)
+        return
+    with _Spill(tmp, ".features") as spill:
+        sums = None
+        for songs in chunks:  # pass 1: song features, summed per artist and spilled
+            X = bundle.features.song_transform(songs)
+            sums = sums or ArtistSums(X.shape[1])
+            sums.add(songs["Artist"], X)
+            spill.write(songs, X)
+        for songs, X in spill.read():  # pass 2: with the artist context
+            X = bundle.features.with_context(X.astype("float32"), songs["Artist"], sums)
+            yield songs, bundle.probabilities_of(X, songs["Artist"], names)
 
+
+def _plain(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
+    n = 0
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        for songs, probas in _scored(bundle, chunks, tmp, names):
+            rows = predict.table(songs, {name: probas[name] for name in names}, bundle.classes, **options)
+            rows.to_csv(handle, header=n == 0, index=False)
+            n += len(rows)
+    return n
+
+
+def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
     k = len(bundle.classes)
     sums = ArtistSums(k * len(names))
-    spill = temporary_path(tmp.with_name(tmp.name.lstrip(".") + ".spill"))
-    writer = None
-    batch_size = 1
-    try:
+    with _Spill(tmp, ".spill") as spill:
         for songs, probas in _scored(bundle, chunks, tmp, names):  # pass 1: score, sum per artist, spill
             if "Artist" not in songs.columns:
                 raise UserError(
@@ -116,30 +134,15 @@ def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Seque
                 )
             values = _stacked(probas, names)
             sums.add(songs["Artist"], values)
-            part = _spill_table(songs, values)
-            if writer is None:
-                writer = pq.ParquetWriter(spill, part.schema)
-            writer.write_table(part)
-            batch_size = max(batch_size, len(songs))
-        if writer is None:
-            return 0
-        writer.close()
-        writer = None
+            spill.write(songs, values)
         n = 0
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            for batch in pq.ParquetFile(spill).iter_batches(batch_size=batch_size):  # pass 2: each song with its artist's mean
-                frame = batch.to_pandas()
-                values = frame[[f"v{j}" for j in range(k * len(names))]].to_numpy()
-                pooled = _unstacked(sums.means(frame["Artist"], values), names, k)
-                songs = frame[["row", "Artist", "Track"]]
+            for songs, values in spill.read():  # pass 2: each song with its artist's mean
+                pooled = _unstacked(sums.means(songs["Artist"], values), names, k)
                 rows = predict.table(songs, pooled, bundle.classes, **options)
                 rows.to_csv(handle, header=n == 0, index=False)
                 n += len(rows)
         return n
-    finally:
-        if writer is not None:
-            writer.close()
-        spill.unlink(missing_ok=True)
 
 
 def write(

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.preprocessing import label_binarize
+
+from workflow_scripts.features.artist_context import ArtistSums
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pred: np.ndarray | None = None) -> dict[str, Any]:
@@ -35,7 +36,6 @@ def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pre
 def pool_by_artist(proba: np.ndarray, artists: Sequence[Any]) -> np.ndarray:
     """Each song's probabilities replaced by the mean over the songs of its artist in these
     rows (genres are labels of the artist); songs without an artist stay alone."""
-    keys = pd.Series(list(artists), dtype="string")
-    blank = keys.isna() | (keys.str.strip() == "")
-    keys = keys.astype(object).where(~blank, pd.Series([f"\0row{i}" for i in range(len(keys))], dtype=object))
-    return pd.DataFrame(np.asarray(proba)).groupby(keys.to_numpy(), sort=False).transform("mean").to_numpy()
+    sums = ArtistSums(np.shape(proba)[1])
+    sums.add(artists, proba)
+    return sums.means(artists, proba)
