@@ -23,8 +23,8 @@ FEATURE_ROWS = {
     "all_minus_flags": (True, False, ["song", "description", "channel"]),
 }
 # The rows of docs/results.md's table on unseen artists: the headline recipe, with and without
-# artist context (features.artist_context).
-ACCURACY_ROWS = {"recipe": False, "recipe_context": True}
+# artist context (features.artist_context), and with it augmented in training (features.context_augmentation).
+ACCURACY_ROWS = {"recipe": (False, False), "recipe_context": (True, False), "recipe_context_augmented": (True, True)}
 
 
 def layered(path: Path) -> dict:
@@ -49,9 +49,11 @@ def test_ablation_config_is_valid_and_is_its_row(path: Path) -> None:
     assert all(len(v) == 1 for v in config["grid"].values())  # one network: the rows compare features
     if path.stem in FEATURE_ROWS:
         assert (features["engineered"], features["flags"], features["text"]) == FEATURE_ROWS[path.stem]
-        assert not features["artist_context"]
+        assert not features["artist_context"] and not features["context_augmentation"]
         assert all(len(v) == 1 for v in config["baselines"]["hgb"]["grid"].values())
     else:  # the headline's features, tuning and seeds; only the artist context differs
         headline = layered(REPO / "configs" / "artist_disjoint.yaml")
-        assert {**features, "artist_context": True} == headline["features"] and features["artist_context"] == ACCURACY_ROWS[path.stem]
+        context = {key: headline["features"][key] for key in ("artist_context", "context_augmentation")}
+        assert {**features, **context} == headline["features"]
+        assert (features["artist_context"], features["context_augmentation"]) == ACCURACY_ROWS[path.stem]
         assert config["baselines"] == headline["baselines"] and config["evaluation"]["seeds"] == [42, 43, 44]

@@ -37,9 +37,9 @@ def test_sums_over_chunks_give_the_whole_inputs_context() -> None:
     np.testing.assert_array_equal(chunked, whole)
 
 
-def _prepared(data: pd.DataFrame, context: bool) -> tuple[dict, pd.DataFrame]:
+def _prepared(data: pd.DataFrame, context: bool, augment: bool = False) -> tuple[dict, pd.DataFrame]:
     split = make_split(data, 0.25, 3, 42, group_by="Artist")
-    settings = {**FEATURES, "flags": False, "text": ["song"], "artist_context": context}
+    settings = {**FEATURES, "flags": False, "text": ["song"], "artist_context": context, "context_augmentation": augment}
     return features.prepare(data, split, settings, 0.2, 42), data.merge(split, on="row")
 
 
@@ -77,3 +77,38 @@ def test_the_fitted_features_give_the_test_rows_context_among_the_input() -> Non
     width = alone.shape[1] // 2
     np.testing.assert_array_equal(alone[0, width : 2 * width], alone[0, :width])
     assert alone[0, -1] == 0.0
+
+
+def test_random_halves_split_each_artist_and_leave_blank_artists_alone() -> None:
+    artists = np.array(["a"] * 50 + ["b"] * 50 + [None, " "], dtype=object)
+    halves = artist_context.random_halves(artists, 7)
+    assert set(halves[:50]) == {"a\x000", "a\x001"} and set(halves[50:100]) == {"b\x000", "b\x001"}
+    assert halves[100] is None and halves[101] == " "
+    np.testing.assert_array_equal(halves, artist_context.random_halves(artists, 7))  # the seed decides
+    assert not np.array_equal(halves, artist_context.random_halves(artists, 8))
+
+
+def test_augmentation_repeats_the_fit_rows_with_a_random_halfs_context_only_in_training() -> None:
+    data = text_songs(120)
+    plain, _ = _prepared(data, True)
+    arrays, merged = _prepared(data, True, augment=True)
+    artist = merged.set_index("row")["Artist"]
+    width = len(plain["feature_names"]) // 2  # song columns (the count column rounds down)
+    for suffix in ["", "_0", "_1", "_2"]:
+        other = "test" if suffix == "" else "val"
+        for name in ("es", other):  # early-stopping and held-out rows: as without augmentation
+            for key in ("X", "y", "row", "fold"):
+                np.testing.assert_array_equal(arrays[f"{key}_{name}{suffix}"], plain[f"{key}_{name}{suffix}"])
+        n = len(plain[f"y_fit{suffix}"])
+        assert len(arrays[f"X_fit{suffix}"]) == 2 * n
+        for key in ("y", "row", "fold"):
+            np.testing.assert_array_equal(arrays[f"{key}_fit{suffix}"], np.tile(plain[f"{key}_fit{suffix}"], 2))
+        full, half = arrays[f"X_fit{suffix}"][:n], arrays[f"X_fit{suffix}"][n:]
+        np.testing.assert_array_equal(full, plain[f"X_fit{suffix}"])
+        np.testing.assert_array_equal(half[:, :width], full[:, :width])  # the same songs ...
+        # ... whose context is a random half's: the training rows' context over halved artists
+        train = np.vstack([plain[f"X_fit{suffix}"], plain[f"X_es{suffix}"]])[:, :width]
+        train_artists = artist.loc[np.concatenate([plain[f"row_fit{suffix}"], plain[f"row_es{suffix}"]])].to_numpy()
+        expected = artist_context.with_context(train, artist_context.random_halves(train_artists, 42))[:n]
+        np.testing.assert_array_equal(half, expected)
+        assert (half[:, -1] < full[:, -1]).any()  # some artists' halves hold fewer songs

@@ -6,7 +6,12 @@ the test rows among themselves, and in ``predict`` the songs of the input file. 
 songs never reach across sets, so in artist-disjoint mode a test song's context is built from
 unseen songs only; a song with a blank artist, or an artist's only song, sees itself.
 The context columns are the mean of every feature column (audio, engineered, flags, the text
-models' probabilities) over the artist's songs, then log(number of the artist's songs)."""
+models' probabilities) over the artist's songs, then log(number of the artist's songs).
+
+``features.context_augmentation`` varies the training rows' context: a training artist's
+context is one fixed vector, which a model can learn by heart instead of what it says about
+the genre; ``random_halves`` gives each training song a second context, that of a random half
+of its artist's songs."""
 
 from __future__ import annotations
 
@@ -28,6 +33,17 @@ def artist_keys(artists: Any) -> tuple[pd.Series, np.ndarray]:
     """The artists as strings, and which are missing or blank (those songs stay alone)."""
     keys = pd.Series(np.asarray(artists, dtype=object), dtype="string")
     return keys, (keys.isna() | (keys.str.strip() == "")).to_numpy(dtype=bool)
+
+
+def random_halves(artists: Any, seed: int) -> np.ndarray:
+    """The artists with each song put into one of two random halves of its artist ("name",
+    half): the context over these keys is that of a random half of the artist's songs.
+    Missing and blank artists stay as they are (alone)."""
+    keys, blank = artist_keys(artists)
+    halves = np.random.default_rng(seed).integers(0, 2, len(keys))
+    out = np.asarray(artists, dtype=object).copy()
+    out[~blank] = [f"{artist}\0{half}" for artist, half in zip(keys[~blank], halves[~blank], strict=True)]
+    return out
 
 
 class ArtistSums:
@@ -71,11 +87,6 @@ class ArtistSums:
         out = np.ones(len(keys), dtype="int64")
         out[~blank] = self.counts[self._codes(keys, blank, add=False)]
         return out
-
-    @property
-    def nbytes(self) -> int:
-        """The arrays' bytes (the dict's keys and entries come on top)."""
-        return self.sums.nbytes + self.counts.nbytes
 
 
 def with_context(X: np.ndarray, artists: Any, sums: ArtistSums | None = None) -> np.ndarray:

@@ -176,18 +176,18 @@ def prepare(
             position = pd.Series(np.arange(len(train_idx)), index=train_idx)
             text_train, text_other = text_stacking.stacked_text(merged, y, train_idx, others, blocks, seed)
             text = {"fit": text_train[position[fit_idx].to_numpy()], "es": text_train[position[es_idx].to_numpy()], **text_other}
+        sets = {"fit": fit_idx, "es": es_idx, **others}
         matrices = {}
-        for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
+        for name, idx in sets.items():
             X = pipeline.transform(frame.iloc[idx])
             if blocks:
                 X = np.hstack([X, text[name]])
             matrices[name] = X.astype("float32")
-        if features.get("artist_context"):  # training rows among training rows, each other set among itself
-            both = artist_context.with_context(np.vstack([matrices["fit"], matrices["es"]]), artists[np.concatenate([fit_idx, es_idx])])
-            matrices["fit"], matrices["es"] = both[: len(fit_idx)], both[len(fit_idx) :]
-            for name, idx in others.items():
-                matrices[name] = artist_context.with_context(matrices[name], artists[idx])
-        for name, idx in {"fit": fit_idx, "es": es_idx, **others}.items():
+        if features.get("artist_context"):
+            matrices = _with_artist_context(matrices, sets, artists, bool(features.get("context_augmentation")), seed)
+            if features.get("context_augmentation"):
+                sets["fit"] = np.concatenate([fit_idx, fit_idx])
+        for name, idx in sets.items():
             arrays[f"X_{name}{suffix}"] = matrices[name]
             arrays[f"y_{name}{suffix}"] = y[idx]
             arrays[f"row_{name}{suffix}"] = merged["row"].to_numpy()[idx]
@@ -200,6 +200,24 @@ def prepare(
     transform(is_train, {"test": np.flatnonzero(~is_train)}, "")
     arrays["n_folds"] = np.array(len(merged.loc[is_train, "fold"].unique()))
     return arrays
+
+
+def _with_artist_context(
+    matrices: Mapping[str, np.ndarray], sets: Mapping[str, np.ndarray], artists: np.ndarray, augment: bool, seed: int
+) -> dict[str, np.ndarray]:
+    """Each set's matrix with its artist context: the training rows (fit and early-stopping)
+    among themselves, every other set among itself. ``augment``: the fit rows twice, second
+    with the context of a random half of their artist's training songs."""
+    out = {name: artist_context.with_context(matrices[name], artists[idx]) for name, idx in sets.items() if name not in ("fit", "es")}
+    n_fit = len(sets["fit"])
+    training = np.vstack([matrices["fit"], matrices["es"]])
+    training_artists = artists[np.concatenate([sets["fit"], sets["es"]])]
+    both = artist_context.with_context(training, training_artists)
+    out["fit"], out["es"] = both[:n_fit], both[n_fit:]
+    if augment:
+        halves = artist_context.with_context(training, artist_context.random_halves(training_artists, seed))
+        out["fit"] = np.vstack([out["fit"], halves[:n_fit]])
+    return out
 
 
 def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
