@@ -51,7 +51,6 @@ def dry_run_error(tmp_path: Path, changes: dict) -> str:
             {"search": {"strategy": "halving"}, "grid": {k: v[:1] for k, v in default_config()["grid"].items()}},
             "search.strategy is 'halving' but the grid has a single combination",
         ),
-        ({"features": {"context_augmentation": True}}, "features.context_augmentation is true but features.artist_context is false"),
         ({"search": {"strategy": "halving", "halving": {"factor": 1}}}, "search.halving.factor is 1: a round must keep fewer"),
         (
             {"search": {"strategy": "halving", "halving": {"min_budget": 1.5}}},

@@ -57,11 +57,6 @@ def check(config: Mapping[str, Any]) -> None:
             "features.categorical holds Artist while split.group_by is 'artist': an artist id carries nothing to unseen artists.",
             "remove Artist from features.categorical.",
         )
-    if config["features"].get("context_augmentation") and not config["features"].get("artist_context"):
-        raise UserError(
-            "features.context_augmentation is true but features.artist_context is false: there is no context to vary.",
-            "set features.artist_context: true, or context_augmentation: false.",
-        )
     if not config["features"]["numeric"] and not config["features"]["categorical"]:
         raise UserError("No features are configured.", "list columns in features.numeric or features.categorical.")
     _check_halving(config)
