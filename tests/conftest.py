@@ -142,6 +142,21 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield server
 
 
+# The features of the shared run of tests/test_bundle.py and tests/test_predict.py.
+BUNDLE_FEATURES = {"engineered": True, "flags": True, "text": ["song"], "artist_context": True}
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, oxigraph: Any) -> dict[str, Any]:
+    """The small config's workflow with a model bundle, run once per session for
+    tests/test_bundle.py and tests/test_predict.py (defined here so that both share it)."""
+    workdir = tmp_path_factory.mktemp("bundle_workflow")
+    config = small_config(oxigraph.url, workdir / "cache", features=BUNDLE_FEATURES)
+    configfile = write_config(workdir / "config.yaml", config)
+    run_workflow(workdir, configfile)
+    return {"workdir": workdir, "config": config, "configfile": configfile, "model": workdir / "results/model"}
+
+
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The generated dataset and Wikidata fixture (``tests.support.synthetic.SyntheticFixture``)."""

@@ -13,25 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATASET_CSV, REPO, needs_shared, run_workflow, small_config, write_config
+from tests.conftest import BUNDLE_FEATURES, DATASET_CSV, REPO, needs_shared, run_workflow
 from workflow_scripts.bundle import manifest as bundle_manifest
 from workflow_scripts.bundle import store as bundle
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.models import registry as models
 
 pytestmark = [needs_shared, pytest.mark.integration]
-FEATURES = {"engineered": True, "flags": True, "text": ["song"], "artist_context": True}
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory, oxigraph) -> dict:
-    """The small config's workflow, run once for this file and tests/test_predict.py."""
-
-    workdir = tmp_path_factory.mktemp("bundle_workflow")
-    config = small_config(oxigraph.url, workdir / "cache", features=FEATURES)
-    configfile = write_config(workdir / "config.yaml", config)
-    run_workflow(workdir, configfile)
-    return {"workdir": workdir, "config": config, "configfile": configfile, "model": workdir / "results/model"}
+FEATURES = BUNDLE_FEATURES  # the shared run's (the ``trained`` fixture in tests/conftest.py)
 
 
 def copy_bundle(trained: dict, tmp_path: Path) -> Path:

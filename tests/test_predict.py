@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DATASET_CSV, needs_shared, run_workflow
-from tests.test_bundle import predict_cli, trained  # noqa: F401  (the session's one workflow run)
+from tests.test_bundle import predict_cli
 from workflow_scripts import predict
 from workflow_scripts.bundle import store as bundle
 from workflow_scripts.features import pipeline as features
@@ -36,7 +36,7 @@ def raw_rows(path: Path, rows: set[int] | None = None, limit: int | None = None)
 
 
 @pytest.fixture(scope="module")
-def test_set(trained: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:  # noqa: F811
+def test_set(trained: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     workdir = trained["workdir"]
     evaluated = pd.read_parquet(workdir / "results/evaluation/test_probabilities.parquet")
     rows = set(evaluated["row"].astype(int))
@@ -45,7 +45,7 @@ def test_set(trained: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:  
     return {"csv": csv_path, "evaluated": evaluated, "metrics": metrics, "n": len(rows)}
 
 
-def test_bundle_reproduces_the_evaluations_test_probabilities_for_every_model(trained: dict, test_set: dict) -> None:  # noqa: F811
+def test_bundle_reproduces_the_evaluations_test_probabilities_for_every_model(trained: dict, test_set: dict) -> None:
     manifest = bundle.read_manifest(trained["model"])
     songs = predict.read_songs(test_set["csv"], manifest["required_columns"])
     loaded = bundle.load(trained["model"], manifest["models"])
@@ -62,7 +62,7 @@ def test_bundle_reproduces_the_evaluations_test_probabilities_for_every_model(tr
         assert (table[f"genre_{name.replace(' ', '_')}"].to_numpy() == np.asarray(classes)[proba.argmax(axis=1)]).all()
 
 
-def test_command_writes_row_artist_track_genre_and_probabilities(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_command_writes_row_artist_track_genre_and_probabilities(trained: dict, test_set: dict, tmp_path: Path) -> None:
     output = tmp_path / "predictions.csv"
     result = predict_cli(trained["model"], test_set["csv"], output)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -76,7 +76,7 @@ def test_command_writes_row_artist_track_genre_and_probabilities(trained: dict, 
     test_set["command_output"] = table
 
 
-def test_a_csv_of_only_the_required_columns(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_a_csv_of_only_the_required_columns(trained: dict, test_set: dict, tmp_path: Path) -> None:
     required = bundle.read_manifest(trained["model"])["required_columns"]
     full = pd.read_csv(test_set["csv"], keep_default_na=False, dtype=str)
     slim = tmp_path / "slim.csv"
@@ -116,7 +116,7 @@ def _set(column: str, row: int, value: str):
     ],
     ids=["missing-columns", "non-numeric", "out-of-range", "not-boolean"],
 )
-def test_bad_input_is_one_short_error_and_no_output(trained: dict, tmp_path: Path, change, expected: str) -> None:  # noqa: F811
+def test_bad_input_is_one_short_error_and_no_output(trained: dict, tmp_path: Path, change, expected: str) -> None:
     output = tmp_path / "out.csv"
     result = predict_cli(trained["model"], bad_input(tmp_path, change), output)
     assert result.returncode == 1
@@ -125,12 +125,12 @@ def test_bad_input_is_one_short_error_and_no_output(trained: dict, tmp_path: Pat
     assert not output.exists() and not list(tmp_path.glob(".out.csv*"))
 
 
-def test_missing_input_file(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_missing_input_file(trained: dict, tmp_path: Path) -> None:
     result = predict_cli(trained["model"], tmp_path / "nope.csv", tmp_path / "out.csv")
     assert result.returncode == 1 and "does not exist" in result.stderr and not (tmp_path / "out.csv").exists()
 
 
-def test_extra_columns_unknown_categories_and_missing_values(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_extra_columns_unknown_categories_and_missing_values(trained: dict, tmp_path: Path) -> None:
     def change(frame: pd.DataFrame) -> None:
         frame["my_notes"] = "anything"
         frame.loc[0, "Album_type"] = "mixtape"  # a category training never saw
@@ -154,7 +154,7 @@ def test_extra_columns_unknown_categories_and_missing_values(trained: dict, tmp_
     assert encoder.transform(frame[categorical].head(1))[0, categorical.index("Album_type")] == -1
 
 
-def test_pool_by_artist_averages_each_artists_songs(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_pool_by_artist_averages_each_artists_songs(trained: dict, test_set: dict, tmp_path: Path) -> None:
     plain, pooled = tmp_path / "plain.csv", tmp_path / "pooled.csv"
     assert predict_cli(trained["model"], test_set["csv"], plain).returncode == 0
     assert predict_cli(trained["model"], test_set["csv"], pooled, "--pool-by-artist").returncode == 0
@@ -166,7 +166,7 @@ def test_pool_by_artist_averages_each_artists_songs(trained: dict, test_set: dic
     assert several.any() and (pooled_table.groupby("Artist")["genre"].nunique() == 1).all()
 
 
-def test_rule_writes_the_same_predictions(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_rule_writes_the_same_predictions(trained: dict, test_set: dict, tmp_path: Path) -> None:
     workdir = trained["workdir"]
     songs = workdir / "my_songs.csv"
     songs.write_bytes(test_set["csv"].read_bytes())
@@ -200,7 +200,7 @@ def test_pooling_by_artist_and_its_own_rows_in_the_outer_summary() -> None:
     assert "| hgb | 0.650 ± 0.071" in song and "| hgb | 0.850 ± 0.071" in pooled_part
 
 
-def test_output_equal_to_the_input_is_refused_and_the_input_kept(trained: dict, test_set: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_output_equal_to_the_input_is_refused_and_the_input_kept(trained: dict, test_set: dict, tmp_path: Path) -> None:
     songs = tmp_path / "songs.csv"
     songs.write_bytes(test_set["csv"].read_bytes())
     before = bundle.sha256_file(songs)
@@ -225,7 +225,7 @@ def test_output_equal_to_the_input_is_refused_and_the_input_kept(trained: dict, 
     assert bundle.sha256_file(songs) == before
 
 
-def test_a_formula_looking_artist_is_inert_in_the_output(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_a_formula_looking_artist_is_inert_in_the_output(trained: dict, tmp_path: Path) -> None:
     formula = '=HYPERLINK("http://example.org/x","click")'
 
     def change(frame: pd.DataFrame) -> None:
@@ -249,7 +249,7 @@ def test_a_formula_looking_artist_is_inert_in_the_output(trained: dict, tmp_path
 
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["songs", "pooled"])
-def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: dict, tmp_path: Path, pooled: bool) -> None:  # noqa: F811
+def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: dict, tmp_path: Path, pooled: bool) -> None:
     extra = ["--all-models", *(["--pool-by-artist"] if pooled else [])]
     whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
     assert predict_cli(trained["model"], test_set["csv"], whole, "--chunk-size", "1000000", *extra).returncode == 0
@@ -269,7 +269,7 @@ def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: di
     assert (b["genre"].to_numpy() == memory["genre"].to_numpy()).all()
 
 
-def test_a_bad_value_in_a_later_chunk_leaves_nothing(trained: dict, tmp_path: Path) -> None:  # noqa: F811
+def test_a_bad_value_in_a_later_chunk_leaves_nothing(trained: dict, tmp_path: Path) -> None:
     path = bad_input(tmp_path, _set("Loudness", 5, "loud"))
     output = tmp_path / "out" / "predictions.csv"
     for extra in ([], ["--pool-by-artist"]):
