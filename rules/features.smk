@@ -1,6 +1,7 @@
 # Stage features: the preprocessing Pipeline fit on training rows, arrays for every fold.
 FEATURES = config["features"]
-if not FEATURES["artist_context"]:  # context_augmentation varies the artist context: no effect without it
+# context_augmentation varies the artist context: without it, no effect (and no rerun)
+if not FEATURES["artist_context"]:
     FEATURES = {**FEATURES, "context_augmentation": False}
 
 
