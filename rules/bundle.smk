@@ -2,7 +2,6 @@
 # predictions for predict.input.
 from workflow_scripts import predict as predict_lib  # noqa: E402
 from workflow_scripts.bundle import store as bundle_lib  # noqa: E402
-from workflow_scripts.core import footprint  # noqa: E402
 
 PREDICT = config["predict"]
 _LABELS = config["labels"]

@@ -14,7 +14,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH", "")) if p)
 )
 
-from workflow_scripts.core import config_checks  # noqa: E402
+from workflow_scripts.core import config_checks, footprint  # noqa: E402
 from workflow_scripts.models import registry as models_lib  # noqa: E402
 from workflow_scripts.core.errors import UserError  # noqa: E402
 

@@ -1,8 +1,6 @@
 # Stage features: the preprocessing Pipeline fit on training rows, arrays for every fold.
-FEATURES = config["features"]
-# context_augmentation varies the artist context: without it, no effect (and no rerun)
-if not FEATURES["artist_context"]:
-    FEATURES = {**FEATURES, "context_augmentation": False}
+# (a key out of its mode, as the schema's x-when says, is None: setting it reruns nothing)
+FEATURES = footprint.in_effect(config, "features")
 
 
 rule prepare_features:

@@ -1,6 +1,5 @@
 # Stage genres: raw genres to super-genres, the kept genres, optional sampling, counts.
 GENRES = config["genres"]
-_SAMPLING = GENRES["sampling"]
 
 
 # Artist genres from Wikidata, or the configured CSV of song labels.
@@ -36,15 +35,9 @@ rule select_songs:
         runtime=10,
     params:
         source=config["labels"]["source"],
-        super_genres=(
-            GENRES.get("super_genres") if config["labels"]["source"] == "wikidata" else None
-        ),
+        super_genres=footprint.in_effect(config, "genres.super_genres"),
         keep=GENRES["keep"],
-        # only what the method uses
-        sampling={
-            "method": _SAMPLING["method"],
-            "cap": _SAMPLING["cap"] if _SAMPLING["method"] == "cap" else None,
-            "seed": _SAMPLING["seed"] if _SAMPLING["method"] != "none" else None,
-        },
+        # only what the method uses (the schema's x-when)
+        sampling=footprint.in_effect(config, "genres.sampling"),
     script:
         "../workflow_scripts/steps/select_songs.py"

@@ -47,6 +47,21 @@ def test_when_holds_for_values_lists_and_any_non_empty_value() -> None:
         assert footprint.active(sampling, {"genres": {"sampling": {"method": method}}}) is expected
 
 
+def test_params_carry_a_key_only_in_its_mode() -> None:
+    config = default_config()
+    assert footprint.in_effect(config, "genres.sampling") == {"method": "none", "cap": None, "seed": None}
+    capped = {**config, "genres": {**config["genres"], "sampling": {"method": "cap", "cap": 100, "seed": 7}}}
+    assert footprint.in_effect(capped, "genres.sampling") == {"method": "cap", "cap": 100, "seed": 7}
+    features = footprint.in_effect(config, "features")
+    assert features == {**config["features"], "context_augmentation": None}  # artist_context off
+    with_context = {**config, "features": {**config["features"], "artist_context": True, "context_augmentation": True}}
+    assert footprint.in_effect(with_context, "features")["context_augmentation"] is True
+    # a leaf whose value is a mapping is carried whole; an unknown name is an error of the caller
+    assert footprint.in_effect(config, "baselines")["hgb"]["grid"] == config["baselines"]["hgb"]["grid"]
+    with pytest.raises(KeyError, match="no key or section features.nope"):
+        footprint.in_effect(config, "features.nope")
+
+
 def test_the_model_digest_covers_result_keys_only() -> None:
     config = default_config()
     model = footprint.model_config(config)

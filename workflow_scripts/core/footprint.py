@@ -92,6 +92,20 @@ def active(footprint: Footprint, config: Mapping[str, Any]) -> bool:
     return True
 
 
+def in_effect(config: Mapping[str, Any], dotted: str) -> Any:
+    """What a rule's ``params:`` carry of a key or a section: its value where its ``x-when``
+    holds under ``config``, else None (a key out of its mode changes nothing, so setting it
+    reruns nothing); in a section, each leaf key so, at any depth."""
+    path = tuple(dotted.split("."))
+    footprints = {f.path: f for f in leaves()}
+    if path in footprints:
+        return value_at(config, path) if active(footprints[path], config) else None
+    section = value_at(config, path)
+    if not isinstance(section, Mapping) or not any(f[: len(path)] == path for f in footprints):
+        raise KeyError(f"schemas/config.schema.yaml declares no key or section {dotted}")
+    return {name: in_effect(config, f"{dotted}.{name}") for name in section}
+
+
 # Rules whose results reach a model only through the choice of network (selection.json, which
 # the bundle's manifest records itself), and rules after the model.
 _NOT_THE_MODEL = {
