@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from workflow_scripts import predict
+from workflow_scripts.core.artist_sums import ArtistSums
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.evaluation import metrics as evaluation
-from workflow_scripts.features import artist_context
 
 HEADER = "row,Artist,Track,genre,p_metal,p_hip hop,genre_knn,genre_artist_lookup\n"
 
@@ -111,7 +111,7 @@ def test_artist_sums_over_chunks_give_the_whole_file_pooling() -> None:
     values = rng.dirichlet(np.ones(4), n)
     expected = evaluation.pool_by_artist(values, artists)
     for size in (1, 7, 333, n):
-        sums = artist_context.ArtistSums(4)
+        sums = ArtistSums(4)
         for start in range(0, n, size):
             sums.add(artists[start : start + size], values[start : start + size])
         pooled = np.vstack([sums.means(artists[s : s + size], values[s : s + size]) for s in range(0, n, size)])

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from workflow_scripts import predict
+from workflow_scripts.core.artist_sums import ArtistSums
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path, temporary_path
-from workflow_scripts.features.artist_context import ArtistSums
 
 
 def _stacked(probas: dict[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
@@ -108,8 +108,8 @@ def _scored(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Seque
             sums = sums or ArtistSums(X.shape[1])
             sums.add(songs["Artist"], X)
             spill.write(songs, X)
-        for songs, X in spill.read():  # pass 2: with the artist context
-            X = bundle.features.with_context(X.astype("float32"), songs["Artist"], sums)
+        for songs, X in spill.read():  # pass 2: with the artist context (X as written: float32)
+            X = bundle.features.with_context(X, songs["Artist"], sums)
             yield songs, bundle.probabilities_of(X, songs["Artist"], names)
 
 

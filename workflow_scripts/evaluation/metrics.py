@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.preprocessing import label_binarize
 
-from workflow_scripts.features.artist_context import ArtistSums
+from workflow_scripts.core.artist_sums import ArtistSums
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pred: np.ndarray | None = None) -> dict[str, Any]:
