@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tests.test_song_features import songs as text_songs
+from workflow_scripts.core.artist_sums import ArtistSums
 from workflow_scripts.features import artist_context
 from workflow_scripts.features import pipeline as features
 from workflow_scripts.split.folds import make_split
@@ -30,7 +31,7 @@ def test_sums_over_chunks_give_the_whole_inputs_context() -> None:
     X = rng.normal(size=(101, 4)).astype("float32")
     artists = pd.Series(rng.choice(["a", "b", "c", "d", None], size=101), dtype=object)
     whole = artist_context.with_context(X, artists)
-    sums = artist_context.ArtistSums(4)
+    sums = ArtistSums(4)
     for start in range(0, 101, 7):
         sums.add(artists[start : start + 7], X[start : start + 7])
     chunked = np.vstack([artist_context.with_context(X[s : s + 7], artists[s : s + 7], sums) for s in range(0, 101, 7)])
@@ -112,3 +113,6 @@ def test_augmentation_repeats_the_fit_rows_with_a_random_halfs_context_only_in_t
         expected = artist_context.with_context(train, artist_context.random_halves(train_artists, 42))[:n]
         np.testing.assert_array_equal(half, expected)
         assert (half[:, -1] < full[:, -1]).any()  # some artists' halves hold fewer songs
+        assert (
+            features.training_set(arrays, suffix).n_songs == features.training_set(plain, suffix).n_songs == n + len(plain[f"y_es{suffix}"])
+        )

@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OrdinalEncoder, QuantileTransformer
 
+from workflow_scripts.core.artist_sums import ArtistSums
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path
 from workflow_scripts.features import artist_context, engineered_ratios, song_texts, text_flags, text_models, text_stacking
@@ -117,7 +118,7 @@ class FittedFeatures:
         X = self.song_transform(songs)
         return self.with_context(X, songs["Artist"]) if self.uses_artist_context else X
 
-    def with_context(self, X: np.ndarray, artists: Any, context_sums: artist_context.ArtistSums | None = None) -> np.ndarray:
+    def with_context(self, X: np.ndarray, artists: Any, context_sums: ArtistSums | None = None) -> np.ndarray:
         """``song_transform``'s matrix with the artist context's columns (see ``artist_context``)."""
         return artist_context.with_context(X, artists, context_sums)
 
@@ -184,9 +185,7 @@ def prepare(
                 X = np.hstack([X, text[name]])
             matrices[name] = X.astype("float32")
         if features.get("artist_context"):
-            matrices = _with_artist_context(matrices, sets, artists, bool(features.get("context_augmentation")), seed)
-            if features.get("context_augmentation"):
-                sets["fit"] = np.concatenate([fit_idx, fit_idx])
+            matrices, sets = _with_artist_context(matrices, sets, artists, bool(features.get("context_augmentation")), seed)
         for name, idx in sets.items():
             arrays[f"X_{name}{suffix}"] = matrices[name]
             arrays[f"y_{name}{suffix}"] = y[idx]
@@ -204,10 +203,11 @@ def prepare(
 
 def _with_artist_context(
     matrices: Mapping[str, np.ndarray], sets: Mapping[str, np.ndarray], artists: np.ndarray, augment: bool, seed: int
-) -> dict[str, np.ndarray]:
-    """Each set's matrix with its artist context: the training rows (fit and early-stopping)
-    among themselves, every other set among itself. ``augment``: the fit rows twice, second
-    with the context of a random half of their artist's training songs."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each set's matrix with its artist context (the training rows, fit and early-stopping,
+    among themselves; every other set among itself), and each set's row indices.
+    ``augment``: the fit rows twice, second with the context of a random half of their
+    artist's training songs."""
     out = {name: artist_context.with_context(matrices[name], artists[idx]) for name, idx in sets.items() if name not in ("fit", "es")}
     n_fit = len(sets["fit"])
     training = np.vstack([matrices["fit"], matrices["es"]])
@@ -217,7 +217,8 @@ def _with_artist_context(
     if augment:
         halves = artist_context.with_context(training, artist_context.random_halves(training_artists, seed))
         out["fit"] = np.vstack([out["fit"], halves[:n_fit]])
-    return out
+        return out, {**sets, "fit": np.concatenate([sets["fit"], sets["fit"]])}
+    return out, dict(sets)
 
 
 def save_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
@@ -240,6 +241,11 @@ class TrainingSet(NamedTuple):
     y: np.ndarray
     folds: np.ndarray
     rows: np.ndarray
+
+    @property
+    def n_songs(self) -> int:
+        """The distinct songs among the rows (``features.context_augmentation`` repeats the fit rows)."""
+        return len(np.unique(self.rows))
 
 
 def training_set(arrays: Mapping[str, np.ndarray], suffix: str = "") -> TrainingSet:

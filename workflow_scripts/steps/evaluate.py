@@ -36,7 +36,7 @@ def main(smk) -> None:
         {
             "classes": classes,
             "n_test": int(len(y_test)),
-            "n_train": int(len(np.unique(train.rows))),  # songs: context_augmentation repeats rows
+            "n_train": train.n_songs,
             "network_combo": history["combo"],
             "network_params": history["params"],
             "ensemble": list(smk.params.ensemble),
