@@ -1,0 +1,155 @@
+"""Levers for accuracy pooled over an unseen artist's songs, measured outside the workflow (issue 23).
+
+Reads the outer folds' arrays and tuned boosting settings of a finished artist-disjoint run
+(with or without artist context) and, on each of the 5 outer folds, fits on the training rows
+only and scores the test rows:
+
+    .venv/bin/snakemake --cores 2 --configfile configs/study.yaml configs/artist_disjoint.yaml \
+        --config results_dir=/tmp/ad -- /tmp/ad/outer/{0,1,2,3,4}/metrics.json
+    OMP_NUM_THREADS=1 .venv/bin/python experiments/pooled_levers.py /tmp/ad
+
+Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unless said):
+
+- ``hgb``: as the workflow's outer evaluation fits it.
+- ``vote``: soft vote of boosting and the RBF SVM (the workflow's vote without the network).
+- ``stack``: a learned combination: a multinomial logistic regression on the log-probabilities
+  of boosting, SVM and KNN, fit on their out-of-fold probabilities over the training rows'
+  artist-grouped CV folds (each base model then refit on all training rows).
+- ``weighted``: boosting with each training song weighted 1/(songs of its artist), so every
+  training artist counts once.
+- ``artist``: one row per artist: boosting fit on each training artist's mean feature row and
+  log(songs), labelled with its majority genre; a test artist's mean row gets one prediction.
+- ``views`` (a run with artist context): the mean of boosting on every column and boosting on
+  the song's own columns only (the columns before the context's), two views of one song.
+
+Prints song-level accuracy and accuracy pooled over each test artist's songs (the mean
+probability per artist, ``evaluation.metrics.pool_by_artist``) per fold, then mean and sample
+standard deviation over the folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import PredefinedSplit, cross_val_predict
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workflow_scripts.evaluation import metrics  # noqa: E402
+from workflow_scripts.features import pipeline as features  # noqa: E402
+from workflow_scripts.models import estimators  # noqa: E402
+
+SEEDS = (42, 43)
+BASELINES = {"knn": {"n_neighbors": 12}, "svm": {"C": 1.0, "gamma": "scale"}}
+
+
+class Fold:
+    """One outer fold: its training and test rows, their artists, and boosting's tuned settings."""
+
+    def __init__(self, results: Path, k: int, artist_of_row: pd.Series) -> None:
+        arrays = features.load_arrays(results / "outer" / str(k) / "arrays.npz")
+        self.X, self.y, self.folds, rows = features.training_set(arrays)
+        self.X_test, self.y_test = arrays["X_test"], arrays["y_test"]
+        self.classes = list(arrays["classes"])
+        names = list(arrays["feature_names"])
+        self.n_song_columns = len(names) if "artist_log_songs" not in names else (len(names) - 1) // 2
+        self.artists = artist_of_row.loc[rows].to_numpy()
+        self.test_artists = artist_of_row.loc[arrays["row_test"]].to_numpy()
+        tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
+        self.hgb = {**tuned, "max_iter": 500, "grid": {}}
+
+    def boosting(self, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+        """Boosting's test probabilities, averaged over :data:`SEEDS`."""
+        weight = None if weight is None else weight / weight.mean()
+        return np.mean(
+            [estimators.make("hgb", self.hgb, seed).fit(X, y, sample_weight=weight).predict_proba(X_test) for seed in SEEDS], axis=0
+        )
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(p, 1e-4, 1.0))
+
+
+def hgb(fold: Fold) -> np.ndarray:
+    return fold.boosting(fold.X, fold.y, fold.X_test)
+
+
+def vote(fold: Fold) -> np.ndarray:
+    svm = estimators.make("svm", BASELINES["svm"], 42).fit(fold.X, fold.y).predict_proba(fold.X_test)
+    return estimators.soft_vote({"hgb": hgb(fold), "svm": svm}, ["hgb", "svm"])
+
+
+def stack(fold: Fold) -> np.ndarray:
+    cv = PredefinedSplit(fold.folds)
+    out_of_fold, test = [], []
+    for name in ("hgb", "svm", "knn"):
+        settings = fold.hgb if name == "hgb" else BASELINES[name]
+        out_of_fold.append(_log(cross_val_predict(estimators.make(name, settings, 42), fold.X, fold.y, cv=cv, method="predict_proba")))
+        test.append(_log(estimators.make(name, settings, 42).fit(fold.X, fold.y).predict_proba(fold.X_test)))
+    meta = LogisticRegression(C=1.0, max_iter=5000).fit(np.hstack(out_of_fold), fold.y)
+    return meta.predict_proba(np.hstack(test))
+
+
+def weighted(fold: Fold) -> np.ndarray:
+    artists = pd.Series(fold.artists)
+    return fold.boosting(fold.X, fold.y, fold.X_test, 1.0 / artists.map(artists.value_counts()).to_numpy(dtype=float))
+
+
+def artist(fold: Fold) -> np.ndarray:
+    def per_artist(X: np.ndarray, artists: np.ndarray) -> pd.DataFrame:
+        means = pd.DataFrame(X).groupby(artists).mean()
+        return means.assign(log_songs=np.log(pd.Series(artists).value_counts().reindex(means.index).to_numpy()))
+
+    train, test = per_artist(fold.X, fold.artists), per_artist(fold.X_test, fold.test_artists)
+    majority = pd.Series(fold.y).groupby(fold.artists).agg(lambda v: np.bincount(v).argmax()).reindex(train.index)
+    proba = pd.DataFrame(fold.boosting(train.to_numpy(), majority.to_numpy(), test.to_numpy()), index=test.index)
+    return proba.loc[fold.test_artists].to_numpy()
+
+
+def views(fold: Fold) -> np.ndarray:
+    d = fold.n_song_columns
+    return (hgb(fold) + fold.boosting(fold.X[:, :d], fold.y, fold.X_test[:, :d])) / 2
+
+
+VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
+    "hgb": hgb,
+    "vote": vote,
+    "stack": stack,
+    "weighted": weighted,
+    "artist": artist,
+    "views": views,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    args = parser.parse_args()
+    artist_of_row = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")["Artist"]
+    scores: dict[str, list[tuple[float, float]]] = {}
+    for k in range(5):
+        fold = Fold(args.results, k, artist_of_row)
+        for variant in args.variants.split(","):
+            proba: Any = VARIANTS[variant](fold)
+            song = metrics.metrics(fold.y_test, proba, fold.classes)["accuracy"]
+            pooled = metrics.metrics(fold.y_test, metrics.pool_by_artist(proba, fold.test_artists), fold.classes)["accuracy"]
+            scores.setdefault(variant, []).append((song, pooled))
+            print(f"fold {k} {variant:8s} song {song:.4f} pooled {pooled:.4f}", flush=True)
+    print("\n| variant | song accuracy | pooled accuracy |\n|---|---|---|")
+    for variant, values in scores.items():
+        table = np.array(values)
+        cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table.mean(0), table.std(0, ddof=1), strict=True)]
+        print(f"| {variant} | {' | '.join(cells)} |")
+
+
+if __name__ == "__main__":
+    main()
