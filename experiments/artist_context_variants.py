@@ -29,6 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from experiments import fold_table  # noqa: E402
 from workflow_scripts.evaluation import metrics  # noqa: E402
 from workflow_scripts.features import artist_context  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
@@ -109,11 +110,7 @@ def main() -> None:
             print(
                 f"fold {k} {variant:9s} song {song['accuracy']:.4f} pooled {pooled['accuracy']:.4f} macro AUC-PR {song['auc_pr_macro']:.3f}"
             )
-    print("\n| variant | song accuracy | pooled accuracy | macro AUC-PR |\n|---|---|---|---|")
-    for variant, rows_ in scores.items():
-        values = np.array(rows_)
-        cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(values.mean(0), values.std(0, ddof=1), strict=True)]
-        print(f"| {variant} | {' | '.join(cells)} |")
+    fold_table.print_table(scores, ["song accuracy", "pooled accuracy", "macro AUC-PR"])
 
 
 if __name__ == "__main__":

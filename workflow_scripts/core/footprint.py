@@ -14,6 +14,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -67,6 +68,12 @@ def leaves(node: Mapping[str, Any] | None = None, where: tuple[str, ...] = ()) -
     return out
 
 
+@functools.cache
+def by_path() -> Mapping[tuple[str, ...], Footprint]:
+    """Every leaf key of the schema by its path, in order (walked once per process)."""
+    return MappingProxyType({footprint.path: footprint for footprint in leaves()})
+
+
 def value_at(config: Mapping[str, Any], dotted: str | tuple[str, ...]) -> Any:
     """The config's value at a dotted key (None where a level is missing)."""
     value: Any = config
@@ -97,7 +104,7 @@ def in_effect(config: Mapping[str, Any], dotted: str) -> Any:
     holds under ``config``, else None (a key out of its mode changes nothing, so setting it
     reruns nothing); in a section, each leaf key so, at any depth."""
     path = tuple(dotted.split("."))
-    footprints = {f.path: f for f in leaves()}
+    footprints = by_path()
     if path in footprints:
         return value_at(config, path) if active(footprints[path], config) else None
     section = value_at(config, path)
@@ -126,7 +133,7 @@ def model_config(config: Mapping[str, Any]) -> dict[str, Any]:
     active key whose footprint reaches beyond the search (which acts through the chosen
     network) and the predictions; run-time settings and ``results_dir`` are left out."""
     out: dict[str, Any] = {}
-    for footprint in leaves():
+    for footprint in by_path().values():
         if footprint.runtime or footprint.reruns == ("*",) or set(footprint.reruns) <= _NOT_THE_MODEL or not active(footprint, config):
             continue
         node = out
