@@ -21,6 +21,13 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
   log(songs), labelled with its majority genre; a test artist's mean row gets one prediction.
 - ``views`` (a run with artist context): the mean of boosting on every column and boosting on
   the song's own columns only (the columns before the context's), two views of one song.
+- ``prior``: boosting pooled as independent evidence: per test artist, the genre that
+  maximises the sum of its songs' log-probabilities less (songs - 1) times the log of the
+  genre's training share (the mean probability counts the prior once per song).
+- ``blend``: the mean of boosting pooled over the artist's songs and ``artist``.
+
+``prior`` and ``blend`` return probabilities already pooled per artist, so their song-level
+column repeats the pooled one.
 
 Prints song-level accuracy and accuracy pooled over each test artist's songs (the mean
 probability per artist, ``evaluation.metrics.pool_by_artist``) per fold, then mean and sample
@@ -43,6 +50,7 @@ from sklearn.model_selection import PredefinedSplit, cross_val_predict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from experiments import fold_table  # noqa: E402
 from workflow_scripts.evaluation import metrics  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
@@ -119,6 +127,21 @@ def views(fold: Fold) -> np.ndarray:
     return (hgb(fold) + fold.boosting(fold.X[:, :d], fold.y, fold.X_test[:, :d])) / 2
 
 
+def prior(fold: Fold) -> np.ndarray:
+    """Boosting pooled as independent evidence: per artist, argmax of sum log p(y|song) - (n-1) log p(y)."""
+    log_p = pd.DataFrame(_log(hgb(fold))).groupby(fold.test_artists)
+    n = log_p.transform("size").to_numpy()[:, None]
+    log_prior = np.log(np.bincount(fold.y, minlength=len(fold.classes)) / len(fold.y))
+    score = log_p.transform("sum").to_numpy() - (n - 1) * log_prior
+    score = np.exp(score - score.max(axis=1, keepdims=True))
+    return score / score.sum(axis=1, keepdims=True)
+
+
+def blend(fold: Fold) -> np.ndarray:
+    """The mean of boosting pooled over the artist's songs and the one-row-per-artist model."""
+    return (metrics.pool_by_artist(hgb(fold), fold.test_artists) + artist(fold)) / 2
+
+
 VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "hgb": hgb,
     "vote": vote,
@@ -126,6 +149,8 @@ VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "weighted": weighted,
     "artist": artist,
     "views": views,
+    "prior": prior,
+    "blend": blend,
 }
 
 
@@ -144,11 +169,7 @@ def main() -> None:
             pooled = metrics.metrics(fold.y_test, metrics.pool_by_artist(proba, fold.test_artists), fold.classes)["accuracy"]
             scores.setdefault(variant, []).append((song, pooled))
             print(f"fold {k} {variant:8s} song {song:.4f} pooled {pooled:.4f}", flush=True)
-    print("\n| variant | song accuracy | pooled accuracy |\n|---|---|---|")
-    for variant, values in scores.items():
-        table = np.array(values)
-        cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table.mean(0), table.std(0, ddof=1), strict=True)]
-        print(f"| {variant} | {' | '.join(cells)} |")
+    fold_table.print_table(scores, ["song accuracy", "pooled accuracy"])
 
 
 if __name__ == "__main__":
