@@ -19,6 +19,7 @@ RULES = {name for path in (REPO / "rules").glob("*.smk") for name in re.findall(
 def test_every_leaf_declares_a_footprint_of_real_rules() -> None:
     leaves = footprint.leaves()
     assert len(leaves) > 60 and len({leaf.name for leaf in leaves}) == len(leaves)
+    assert list(footprint.by_path().values()) == leaves  # the cached map: the same leaves, in order
     for leaf in leaves:
         assert leaf.description, leaf.name
         assert leaf.reruns == ("*",) or set(leaf.reruns) <= RULES, (leaf.name, set(leaf.reruns) - RULES)
