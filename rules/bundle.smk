@@ -4,11 +4,9 @@ from workflow_scripts import predict as predict_lib  # noqa: E402
 from workflow_scripts.bundle import store as bundle_lib  # noqa: E402
 
 PREDICT = config["predict"]
-_LABELS = config["labels"]
-# Where the labels came from, as the manifest records it (no run-time setting among it).
-LABEL_ORIGIN = {"source": _LABELS["source"]} | (
-    {"csv": _LABELS["csv"]} if _LABELS["source"] == "csv" else {"endpoint": _LABELS["endpoint"]}
-)
+# Where the labels came from, as the manifest records it: the labels' settings in effect,
+# without run-time ones (the schema's x-reruns and x-when).
+LABEL_ORIGIN = footprint.result_settings(config, "labels")
 
 
 rule bundle_model:

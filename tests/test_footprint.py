@@ -63,6 +63,18 @@ def test_params_carry_a_key_only_in_its_mode() -> None:
         footprint.in_effect(config, "features.nope")
 
 
+def test_a_manifest_records_the_settings_of_the_mode_in_use() -> None:
+    config = default_config()
+    labels = config["labels"]
+    wikidata = footprint.result_settings(config, "labels")
+    assert wikidata == {k: labels[k] for k in ("source", "endpoint", "max_age_days", "refresh")}  # no run-time key, no csv
+    as_csv = footprint.result_settings({**config, "labels": {**labels, "source": "csv", "csv": "my.csv"}}, "labels")
+    assert as_csv == {"source": "csv", "csv": "my.csv"}
+    assert footprint.result_settings({**config, "labels": {**labels, "contact": "me@example.org"}}, "labels") == wikidata
+    with pytest.raises(KeyError, match="no section labels.source"):
+        footprint.result_settings(config, "labels.source")
+
+
 def test_the_model_digest_covers_result_keys_only() -> None:
     config = default_config()
     model = footprint.model_config(config)

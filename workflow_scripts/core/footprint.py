@@ -3,7 +3,7 @@
 Every leaf key of the schema carries ``x-reruns`` (the rules whose results it changes; ``[]``
 for a run-time setting; ``"*"`` for every rule) and may carry ``x-when`` (``{other.key: value
 or [values]}``, ``"*"`` meaning any non-empty value: the key has an effect only in that mode).
-The rules' ``params:`` follow it (tests/test_rerun_contract.py walks every key), the
+The rules' ``params:`` follow it (tests/test_workflow.py walks every key), the
 configuration page is generated from it, and the bundle's config digest covers exactly the
 keys that change a model.
 """
@@ -111,6 +111,30 @@ def in_effect(config: Mapping[str, Any], dotted: str) -> Any:
     if not isinstance(section, Mapping) or not any(f[: len(path)] == path for f in footprints):
         raise KeyError(f"schemas/config.schema.yaml declares no key or section {dotted}")
     return {name: in_effect(config, f"{dotted}.{name}") for name in section}
+
+
+def result_settings(config: Mapping[str, Any], dotted: str) -> dict[str, Any]:
+    """The keys of a section that change a result under ``config``, nested as in the config:
+    its values without run-time keys, keys out of their mode and subsections left empty (what
+    a manifest records as a result's provenance)."""
+    footprints = by_path()
+
+    def kept(path: tuple[str, ...], section: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in section.items():
+            key = (*path, name)
+            if key in footprints:
+                if not footprints[key].runtime and active(footprints[key], config):
+                    out[name] = value
+            elif isinstance(value, Mapping) and (sub := kept(key, value)):
+                out[name] = sub
+        return out
+
+    path = tuple(dotted.split("."))
+    section = value_at(config, path)
+    if path in footprints or not isinstance(section, Mapping):
+        raise KeyError(f"schemas/config.schema.yaml declares no section {dotted}")
+    return kept(path, section)
 
 
 # Rules whose results reach a model only through the choice of network (selection.json, which
