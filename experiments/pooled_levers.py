@@ -69,6 +69,7 @@ class Fold:
         self.classes = list(arrays["classes"])
         names = list(arrays["feature_names"])
         self.n_song_columns = len(names) if "artist_log_songs" not in names else (len(names) - 1) // 2
+        self.rows, self.test_rows = rows, arrays["row_test"]
         self.artists = artist_of_row.loc[rows].to_numpy()
         self.test_artists = artist_of_row.loc[arrays["row_test"]].to_numpy()
         tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
