@@ -31,7 +31,7 @@ column repeats the pooled one.
 
 Prints song-level accuracy and accuracy pooled over each test artist's songs (the mean
 probability per artist, ``evaluation.metrics.pool_by_artist``) per fold, then mean and sample
-standard deviation over the folds.
+standard deviation over the folds, and each variant's pooled confusion over all folds.
 """
 
 from __future__ import annotations
@@ -162,6 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     artist_of_row = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")["Artist"]
     scores: dict[str, list[tuple[float, float]]] = {}
+    errors: dict[str, pd.DataFrame] = {}
     for k in range(5):
         fold = Fold(args.results, k, artist_of_row)
         for variant in args.variants.split(","):
@@ -169,8 +170,15 @@ def main() -> None:
             song = metrics.metrics(fold.y_test, proba, fold.classes)["accuracy"]
             pooled = metrics.metrics(fold.y_test, metrics.pool_by_artist(proba, fold.test_artists), fold.classes)["accuracy"]
             scores.setdefault(variant, []).append((song, pooled))
+            wrong = pd.crosstab(
+                pd.Series(np.asarray(fold.classes)[fold.y_test], name="genre"),
+                pd.Series(np.asarray(fold.classes)[metrics.pool_by_artist(proba, fold.test_artists).argmax(axis=1)], name="pooled as"),
+            )
+            errors[variant] = wrong if variant not in errors else errors[variant].add(wrong, fill_value=0)
             print(f"fold {k} {variant:8s} song {song:.4f} pooled {pooled:.4f}", flush=True)
     fold_table.print_table(scores, ["song accuracy", "pooled accuracy"])
+    for variant, wrong in errors.items():
+        print(f"\n{variant}: test songs by genre (rows) and pooled prediction (columns), all folds\n{wrong.fillna(0).astype(int)}")
 
 
 if __name__ == "__main__":
