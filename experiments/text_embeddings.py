@@ -8,13 +8,13 @@ six probabilities per block, out-of-fold over the training rows' artist-grouped 
 refit on all training rows for the test rows (as the workflow stacks its TF-IDF models), added
 as ``2p - 1`` to the outer fold's columns. Boosting as in ``experiments/pooled_levers.py``:
 
-    pip install --target /tmp/wlpkg wordllama
+    .venv/bin/pip install --target /tmp/wlpkg --no-deps wordllama==0.4.0.post1 safetensors tokenizers toml
     PYTHONPATH=/tmp/wlpkg OMP_NUM_THREADS=1 .venv/bin/python experiments/text_embeddings.py /tmp/ad
 
 Variants: ``hgb`` (the run's columns), ``embed`` (with the embeddings' stacked columns),
 ``embed_only`` (the embeddings' stacked columns alone, for scale). WordLlama 0.4.0 looks for
-its tokenizer in ``tokenizer/`` but ships it in ``tokenizers/``: the script points its cache
-there (no download).
+its tokenizer in its package's ``tokenizer/`` but ships it in ``tokenizers/``: the script
+copies it to a temporary cache folder, where the loader finds it (no download).
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ def embeddings(songs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     import wordllama
     from wordllama import WordLlama
 
-    cache = Path(tempfile.mkdtemp())
-    shipped = Path(wordllama.__file__).parent / "tokenizers"
-    shutil.copytree(shipped, cache / "tokenizers")
-    model = WordLlama.load(cache_dir=cache, disable_download=True)
+    with tempfile.TemporaryDirectory() as cache:
+        shutil.copytree(Path(wordllama.__file__).parent / "tokenizers", Path(cache) / "tokenizers")
+        model = WordLlama.load(cache_dir=Path(cache), disable_download=True)
     texts = song_texts.text_inputs(songs)
     out = {}
     for block in BLOCKS:
