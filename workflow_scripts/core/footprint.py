@@ -115,26 +115,24 @@ def in_effect(config: Mapping[str, Any], dotted: str) -> Any:
 
 def result_settings(config: Mapping[str, Any], dotted: str) -> dict[str, Any]:
     """The keys of a section that change a result under ``config``, nested as in the config:
-    its values without run-time keys, keys out of their mode and subsections left empty (what
-    a manifest records as a result's provenance)."""
-    footprints = by_path()
-
-    def kept(path: tuple[str, ...], section: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, value in section.items():
-            key = (*path, name)
-            if key in footprints:
-                if not footprints[key].runtime and active(footprints[key], config):
-                    out[name] = value
-            elif isinstance(value, Mapping) and (sub := kept(key, value)):
-                out[name] = sub
-        return out
-
+    its keys without run-time ones and keys out of their mode (what a manifest records as a
+    result's provenance)."""
     path = tuple(dotted.split("."))
-    section = value_at(config, path)
-    if path in footprints or not isinstance(section, Mapping):
+    inside = [f for f in by_path().values() if f.path[: len(path)] == path and f.path != path]
+    if not inside:
         raise KeyError(f"schemas/config.schema.yaml declares no section {dotted}")
-    return kept(path, section)
+    return _nested(config, [f for f in inside if not f.runtime and active(f, config)], len(path))
+
+
+def _nested(config: Mapping[str, Any], footprints: list[Footprint], depth: int = 0) -> dict[str, Any]:
+    """The config's values at these keys, nested by their paths less the first ``depth`` parts."""
+    out: dict[str, Any] = {}
+    for footprint in footprints:
+        node = out
+        for part in footprint.path[depth:-1]:
+            node = node.setdefault(part, {})
+        node[footprint.path[-1]] = value_at(config, footprint.path)
+    return out
 
 
 # Rules whose results reach a model only through the choice of network (selection.json, which
@@ -156,12 +154,7 @@ def model_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that change a trained model directly under ``config``, nested: every
     active key whose footprint reaches beyond the search (which acts through the chosen
     network) and the predictions; run-time settings and ``results_dir`` are left out."""
-    out: dict[str, Any] = {}
-    for footprint in by_path().values():
-        if footprint.runtime or footprint.reruns == ("*",) or set(footprint.reruns) <= _NOT_THE_MODEL or not active(footprint, config):
-            continue
-        node = out
-        for part in footprint.path[:-1]:
-            node = node.setdefault(part, {})
-        node[footprint.path[-1]] = value_at(config, footprint.path)
-    return out
+    return _nested(
+        config,
+        [f for f in by_path().values() if not (f.runtime or f.reruns == ("*",) or set(f.reruns) <= _NOT_THE_MODEL) and active(f, config)],
+    )
