@@ -36,6 +36,7 @@ from experiments import fold_table  # noqa: E402
 from workflow_scripts.evaluation import metrics  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
 from workflow_scripts.models import network  # noqa: E402
+from workflow_scripts.search import hpo  # noqa: E402
 
 TRAINING = {"learning_rate": 0.001, "max_epochs": 200}
 COMMON = {
@@ -65,14 +66,16 @@ MAX_GAP = 0.05
 SEED = 42
 
 
-def rules(inner: pd.DataFrame) -> dict[str, str]:
-    """The shape each selection rule picks from the inner figures (index: shape)."""
-    eligible = inner[inner["gap"] <= MAX_GAP]
-    band = inner[inner["gap"] <= inner["gap"].min() + MAX_GAP]
+def rules(cv: pd.DataFrame) -> dict[str, str]:
+    """The shape each selection rule picks from the inner figures (a CV table as the grid's:
+    ``combo``, ``mean_val_accuracy``, ``std_val_accuracy``, ``mean_train_accuracy``, ``gap``,
+    ``mean_epochs``), in the workflow's tie order (``search.hpo.ranked``)."""
+    eligible = cv[cv["gap"] <= MAX_GAP]
+    band = cv[cv["gap"] <= cv["gap"].min() + MAX_GAP]
     return {
-        "gap_or_smallest": eligible["val"].idxmax() if len(eligible) else inner["gap"].idxmin(),
-        "gap_band": (eligible if len(eligible) else band)["val"].idxmax(),
-        "best_val": inner["val"].idxmax(),
+        "gap_or_smallest": hpo.choose(cv, MAX_GAP)["combo"],
+        "gap_band": hpo.ranked(eligible if len(eligible) else band)["combo"].iloc[0],
+        "best_val": hpo.ranked(cv)["combo"].iloc[0],
     }
 
 
@@ -90,27 +93,35 @@ def main() -> None:
         inner, test = {}, {}
         for name, shape in SHAPES.items():
             params = {**COMMON, **shape}
-            train, val = [], []
+            train, val, epochs = [], [], []
             for j in range(int(a["n_folds"])):
                 fit = [a[f"{s}_{j}"] for s in ("X_fit", "y_fit", "X_es", "y_es")]
-                model, _ = network.fit_network(params, *fit, n_classes, TRAINING, SEED)
+                model, history = network.fit_network(params, *fit, n_classes, TRAINING, SEED)
+                epochs.append(history["epochs"])
                 train.append(network.accuracy(model, a[f"X_fit_{j}"], a[f"y_fit_{j}"])[0])
                 val.append(network.accuracy(model, a[f"X_val_{j}"], a[f"y_val_{j}"])[0])
             model, _ = network.fit_network(params, a["X_fit"], a["y_fit"], a["X_es"], a["y_es"], n_classes, TRAINING, SEED)
             proba = network.predict_proba(model, a["X_test"])
             song = metrics.metrics(a["y_test"], proba, classes)
             pooled = metrics.metrics(a["y_test"], metrics.pool_by_artist(proba, test_artists), classes)
-            inner[name] = {"val": float(np.mean(val)), "gap": float(np.mean(train) - np.mean(val))}
+            inner[name] = {
+                "combo": name,
+                "mean_val_accuracy": float(np.mean(val)),
+                "std_val_accuracy": float(np.std(val)),
+                "mean_train_accuracy": float(np.mean(train)),
+                "gap": float(np.mean(train) - np.mean(val)),
+                "mean_epochs": float(np.mean(epochs)),
+            }
             test[name] = (song["accuracy"], pooled["accuracy"], song["auc_pr_macro"])
             print(
-                f"fold {k} {name:24s} val {inner[name]['val']:.4f} gap {inner[name]['gap']:.4f} "
+                f"fold {k} {name:24s} val {inner[name]['mean_val_accuracy']:.4f} gap {inner[name]['gap']:.4f} "
                 f"song {song['accuracy']:.4f} pooled {pooled['accuracy']:.4f} macro AUC-PR {song['auc_pr_macro']:.3f}",
                 flush=True,
             )
-            scores.setdefault(name, []).append((inner[name]["val"], inner[name]["gap"], *test[name]))
-        for rule, name in rules(pd.DataFrame(inner).T).items():
+            scores.setdefault(name, []).append((inner[name]["mean_val_accuracy"], inner[name]["gap"], *test[name]))
+        for rule, name in rules(pd.DataFrame(list(inner.values()))).items():
             print(f"fold {k} rule {rule} picks {name}", flush=True)
-            scores.setdefault(f"rule {rule}", []).append((inner[name]["val"], inner[name]["gap"], *test[name]))
+            scores.setdefault(f"rule {rule}", []).append((inner[name]["mean_val_accuracy"], inner[name]["gap"], *test[name]))
     fold_table.print_table(scores, ["inner validation accuracy", "gap", "song accuracy", "pooled accuracy", "macro AUC-PR"])
 
 

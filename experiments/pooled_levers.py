@@ -37,6 +37,7 @@ standard deviation over the folds, and each variant's pooled confusion over all 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -75,6 +76,11 @@ class Fold:
         tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
         self.hgb = {**tuned, "max_iter": 500, "grid": {}}
 
+    @functools.cached_property
+    def hgb_test(self) -> np.ndarray:
+        """Boosting's test probabilities on the fold's columns (fit once; several variants use them)."""
+        return self.boosting(self.X, self.y, self.X_test)
+
     def boosting(self, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """Boosting's test probabilities, averaged over :data:`SEEDS`."""
         weight = None if weight is None else weight / weight.mean()
@@ -88,7 +94,7 @@ def _log(p: np.ndarray) -> np.ndarray:
 
 
 def hgb(fold: Fold) -> np.ndarray:
-    return fold.boosting(fold.X, fold.y, fold.X_test)
+    return fold.hgb_test
 
 
 def vote(fold: Fold) -> np.ndarray:
