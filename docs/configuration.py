@@ -24,6 +24,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as `python docs/configuration.py`: the repository's modules
+from workflow_scripts.core.footprint import schema_leaves  # noqa: E402  (the schema's one walk)
+
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 CONFIG = REPO / "config.yaml"
 PAGE = REPO / "docs" / "configuration.md"
@@ -54,34 +57,10 @@ def load_schema(path: Path = SCHEMA) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
-def resolve(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """A node with its local ``$ref`` (``#/$defs/...``) merged in (the node's own keys win)."""
-    ref = node.get("$ref")
-    if not ref:
-        return node
-    target: Any = schema
-    for part in ref.removeprefix("#/").split("/"):
-        target = target[part]
-    return {**resolve(target, schema), **{k: v for k, v in node.items() if k != "$ref"}}
-
-
-def is_section(node: dict[str, Any]) -> bool:
-    return node.get("type") == "object" and "properties" in node
-
-
 def leaves(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(dotted key, resolved node) of every leaf, in the schema's order."""
-
-    def walk(node: dict[str, Any], prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for name, child in node.get("properties", {}).items():
-            child = resolve(child, schema)
-            key = f"{prefix}{name}"
-            if is_section(child):
-                yield from walk(child, key + ".")
-            else:
-                yield key, child
-
-    yield from walk(schema, "")
+    """(dotted key, node with its ``$ref`` merged in) of every leaf, in the schema's order."""
+    for path, node in schema_leaves(schema):
+        yield ".".join(path), node
 
 
 def config_value(config: dict[str, Any], key: str) -> Any:

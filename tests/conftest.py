@@ -33,6 +33,35 @@ needs_shared = pytest.mark.skipif(
 )
 
 
+# Test files that must run on the same pytest-xdist worker (`-n 2 --dist loadgroup` in
+# pyproject.toml): they share a session fixture, or a resource one machine has only once.
+SAME_WORKER = {
+    "test_bundle.py": "trained",  # the `trained` workflow run
+    "test_predict.py": "trained",
+    "test_download.py": "kaggle",  # the Kaggle stand-in's fixed port 127.0.0.1:7777
+    "test_kaggle_standin.py": "kaggle",
+    "test_slurm_cluster.py": "slurm",  # one SLURM cluster per machine (/etc/slurm/slurm.conf)
+    "test_slurm_workflow.py": "slurm",
+}
+# Groups handed out first (`--no-loadscope-reorder` keeps this order): the longest ones, so that
+# the other worker works through the rest beside them. The rest follow in file order.
+LONGEST_FIRST = ("slurm", "trained")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per test file (or per SAME_WORKER group), the longest groups first."""
+    for item in items:
+        if "trained" in getattr(item, "fixturenames", ()) and SAME_WORKER.get(item.path.name) != "trained":
+            raise pytest.UsageError(f"{item.path.name} uses the session fixture `trained`: add it to SAME_WORKER in tests/conftest.py")
+        item.add_marker(pytest.mark.xdist_group(SAME_WORKER.get(item.path.name, item.path.name)))
+
+    def rank(item: pytest.Item) -> int:
+        group = SAME_WORKER.get(item.path.name)
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: file order within a rank
+
+
 def deep_update(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """Recursively merge ``changes`` into a copy of ``base``."""
     out = copy.deepcopy(base)

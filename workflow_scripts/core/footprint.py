@@ -11,7 +11,7 @@ keys that change a model.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -49,22 +49,44 @@ def schema() -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
-def leaves(node: Mapping[str, Any] | None = None, where: tuple[str, ...] = ()) -> list[Footprint]:
-    """Every leaf key of the schema (a property that is not an object with properties), in order.
+def schema_leaves(document: Mapping[str, Any] | None = None) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """(path, node) of every leaf of the schema, in order: a property that is not an object with
+    properties (an array of objects is a leaf), with its local ``$ref`` (``#/$defs/...``)
+    merged in, its own keys winning. The one walk over the schema: ``leaves`` and the
+    configuration page (docs/configuration.py) both read it."""
+    document = schema() if document is None else document
+
+    def resolve(node: Mapping[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        if not ref:
+            return dict(node)
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        return {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
+
+    def walk(node: Mapping[str, Any], where: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        for name, sub in node.get("properties", {}).items():
+            sub = resolve(sub)
+            if "properties" in sub:
+                yield from walk(sub, (*where, name))
+            else:
+                yield (*where, name), sub
+
+    yield from walk(document, ())
+
+
+def leaves(document: Mapping[str, Any] | None = None) -> list[Footprint]:
+    """Every leaf key of the schema as a Footprint, in order.
 
     A leaf without ``x-reruns`` is an error of the schema: its footprint would be unknown.
     """
-    node = schema() if node is None else node
     out: list[Footprint] = []
-    for name, sub in node.get("properties", {}).items():
-        path = (*where, name)
-        if "properties" in sub:
-            out += leaves(sub, path)
-            continue
-        if "x-reruns" not in sub:
+    for path, node in schema_leaves(document):
+        if "x-reruns" not in node:
             raise KeyError(f"schemas/config.schema.yaml: {'.'.join(path)} declares no x-reruns")
-        reruns = sub["x-reruns"]
-        out.append(Footprint(path, ("*",) if reruns == "*" else tuple(reruns), sub.get("x-when", {}), sub.get("description", "")))
+        reruns = node["x-reruns"]
+        out.append(Footprint(path, ("*",) if reruns == "*" else tuple(reruns), node.get("x-when", {}), node.get("description", "")))
     return out
 
 
