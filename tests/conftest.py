@@ -33,8 +33,9 @@ needs_shared = pytest.mark.skipif(
 )
 
 
-# Test files that must run on the same pytest-xdist worker (`-n 2 --dist loadgroup` in
-# pyproject.toml): they share a session fixture, or a resource one machine has only once.
+# Two pytest-xdist workers (`-n 2` in pyproject.toml) take whole groups of tests: a test file,
+# or the files named together here, which share a session fixture or a resource one machine
+# has only once (module fixtures then run once, on one worker).
 SAME_WORKER = {
     "test_bundle.py": "trained",  # the `trained` workflow run
     "test_predict.py": "trained",
@@ -43,20 +44,38 @@ SAME_WORKER = {
     "test_slurm_cluster.py": "slurm",  # one SLURM cluster per machine (/etc/slurm/slurm.conf)
     "test_slurm_workflow.py": "slurm",
 }
-# Groups handed out first (`--no-loadscope-reorder` keeps this order): the longest ones, so that
-# the other worker works through the rest beside them. The rest follow in file order.
-LONGEST_FIRST = ("slurm", "trained")
+# Groups handed out first (`--no-loadscope-reorder` keeps the collection's order): the longest,
+# so that the other worker works through the rest beside them. The rest follow in file order.
+LONGEST_FIRST = ("slurm", "test_workflow.py", "trained")
+
+
+def test_group(nodeid: str) -> str:
+    """The group of a test: its file's name, or the SAME_WORKER group the file belongs to."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return SAME_WORKER.get(name, name)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scope scheduling, with test_group as the scope (xdist's own
+    ``--dist loadgroup`` marks do not reach pytest 9's node ids)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByTestGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return test_group(nodeid)
+
+    return ByTestGroup(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One xdist group per test file (or per SAME_WORKER group), the longest groups first."""
+    """The longest groups first; a file that uses the `trained` run must be in its group."""
     for item in items:
         if "trained" in getattr(item, "fixturenames", ()) and SAME_WORKER.get(item.path.name) != "trained":
             raise pytest.UsageError(f"{item.path.name} uses the session fixture `trained`: add it to SAME_WORKER in tests/conftest.py")
-        item.add_marker(pytest.mark.xdist_group(SAME_WORKER.get(item.path.name, item.path.name)))
 
     def rank(item: pytest.Item) -> int:
-        group = SAME_WORKER.get(item.path.name)
+        group = test_group(item.nodeid)
         return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: file order within a rank
