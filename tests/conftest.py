@@ -57,8 +57,9 @@ def test_group(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """pytest-xdist's scope scheduling, with test_group as the scope (xdist's own
-    ``--dist loadgroup`` marks do not reach pytest 9's node ids)."""
+    """pytest-xdist's scope scheduling, with test_group as the scope. (xdist 3.8's own
+    ``--dist loadgroup`` writes its groups into ``item._nodeid``, which pytest 9.2 no longer
+    reads: pytest-dev/pytest-xdist#1386.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByTestGroup(LoadScopeScheduling):

@@ -137,10 +137,8 @@ def _walk_value(footprint: Any, config: dict, folder: Path, synthetic: Any) -> A
         return special(config, folder, synthetic)
     if special is not None:
         return special
-    node = footprint_lib.schema()
-    for part in footprint.path:
-        node = node["properties"][part]
-    return rerun_walk.other_value(node, footprint_lib.schema(), footprint_lib.value_at(config, footprint.path))
+    node = dict(footprint_lib.schema_leaves())[footprint.path]
+    return rerun_walk.other_value(node, footprint_lib.value_at(config, footprint.path))
 
 
 def test_every_config_key_reruns_what_it_declares(finished: dict, synthetic, tmp_path: Path) -> None:

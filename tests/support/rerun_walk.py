@@ -27,16 +27,6 @@ def set_at(config: dict[str, Any], path: Iterable[str], value: Any) -> None:
     node[last] = value
 
 
-def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    if ref:
-        target: Any = root
-        for part in ref.lstrip("#/").split("/"):
-            target = target[part]
-        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema
-
-
 def new_item(items: Mapping[str, Any], existing: list[Any]) -> Any:
     """A valid array item not in ``existing``."""
     if "enum" in items:
@@ -53,9 +43,9 @@ def new_item(items: Mapping[str, Any], existing: list[Any]) -> Any:
     return f"walk-{len(existing)}"
 
 
-def other_value(leaf: Mapping[str, Any], root: Mapping[str, Any], current: Any) -> Any:
-    """A valid value other than ``current``, from the leaf's schema."""
-    leaf = _resolve(leaf, root)
+def other_value(leaf: Mapping[str, Any], current: Any) -> Any:
+    """A valid value other than ``current``, from the leaf's schema (its ``$ref`` merged in, as
+    ``footprint.schema_leaves`` gives it)."""
     if "enum" in leaf:
         return next(v for v in leaf["enum"] if v != current)
     kinds = leaf.get("type")
