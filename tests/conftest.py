@@ -49,7 +49,7 @@ SAME_WORKER = {
 LONGEST_FIRST = ("slurm", "test_workflow.py", "trained")
 
 
-def test_group(nodeid: str) -> str:
+def worker_group(nodeid: str) -> str:
     """The group of a test: its file's name, or the SAME_WORKER group the file belongs to."""
     name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
     return SAME_WORKER.get(name, name)
@@ -57,14 +57,14 @@ def test_group(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """pytest-xdist's scope scheduling, with test_group as the scope. (xdist 3.8's own
+    """pytest-xdist's scope scheduling, with worker_group as the scope. (xdist 3.8's own
     ``--dist loadgroup`` writes its groups into ``item._nodeid``, which pytest 9.2 no longer
     reads: pytest-dev/pytest-xdist#1386.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByTestGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return test_group(nodeid)
+            return worker_group(nodeid)
 
     return ByTestGroup(config, log)
 
@@ -76,7 +76,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.path.name} uses the session fixture `trained`: add it to SAME_WORKER in tests/conftest.py")
 
     def rank(item: pytest.Item) -> int:
-        group = test_group(item.nodeid)
+        group = worker_group(item.nodeid)
         return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: file order within a rank
