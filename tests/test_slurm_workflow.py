@@ -40,7 +40,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, without_timing, write_config
-from tests.support.processes import start_with, stop_group
+from tests.support.processes import kill_processes_under, start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts.search import grid as grid_lib
 from workflow_scripts.search import hpo
@@ -373,6 +373,16 @@ def runs(cluster: SlurmCluster, oxigraph: Any, tmp_path_factory: pytest.TempPath
             stop(proc)
         for name in ids:
             cluster.run("scancel", f"--name={name}", check=False)
+        # SLURM's proctrack/linuxproc loses a job's process once its parent has died (it is
+        # reparented to init): a cancelled group job's Snakemake has been seen asleep after
+        # the run. End whatever still works in this module's folders, and say so.
+        try:
+            wait_until(lambda: not squeue(cluster), 60, "the scenario's SLURM jobs to leave the queue", cluster=cluster)
+        except AssertionError as error:
+            warnings.warn(str(error), stacklevel=1)
+        leftover = kill_processes_under(base)
+        if leftover:
+            warnings.warn(f"processes SLURM left running after the scenario, killed: {leftover}", stacklevel=1)
 
 
 def jobs_of(runs: dict[str, Any], comment: str, run: int | None = None, status: str | None = None) -> list[dict[str, Any]]:

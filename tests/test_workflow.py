@@ -131,13 +131,13 @@ def _labels_csv(folder: Path, synthetic: Any) -> Path:
     return path
 
 
-def _walk_value(footprint: Any, config: dict, folder: Path, synthetic: Any) -> Any:
+def _walk_value(footprint: Any, node: dict[str, Any], config: dict, folder: Path, synthetic: Any) -> Any:
+    """The key's new value: its WALK_VALUES entry, or another valid value from its schema ``node``."""
     special = WALK_VALUES.get(footprint.name)
     if callable(special):
         return special(config, folder, synthetic)
     if special is not None:
         return special
-    node = dict(footprint_lib.schema_leaves())[footprint.path]
     return rerun_walk.other_value(node, footprint_lib.value_at(config, footprint.path))
 
 
@@ -151,6 +151,7 @@ def test_every_config_key_reruns_what_it_declares(finished: dict, synthetic, tmp
     workdir, base = finished["workdir"], finished["config"]
     leaves = footprint_lib.leaves()
     assert len(leaves) > 60
+    nodes = dict(footprint_lib.schema_leaves())
 
     def configfile(name: str, changes: dict[str, Any]) -> Path:
         config = copy.deepcopy(base)
@@ -159,7 +160,7 @@ def test_every_config_key_reruns_what_it_declares(finished: dict, synthetic, tmp
         return write_config(tmp_path / f"{name}.yaml", config)
 
     def changes_of(footprint: Any) -> dict[str, Any]:
-        changes = {footprint.name: _walk_value(footprint, base, tmp_path, synthetic)}
+        changes = {footprint.name: _walk_value(footprint, nodes[footprint.path], base, tmp_path, synthetic)}
         companion = WALK_COMPANIONS.get(footprint.name)
         return changes | (companion(base, tmp_path, synthetic) if companion else {})
 

@@ -72,3 +72,30 @@ class StartStop:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def processes_under(folder: Path) -> dict[int, str]:
+    """Processes (pid: command line) whose working directory is ``folder`` or below it."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if cwd == folder or folder in cwd.parents:
+            found[int(proc.name)] = command
+    return found
+
+
+def kill_processes_under(folder: Path) -> dict[int, str]:
+    """SIGKILL every process working under ``folder``; return those it found (pid: command line)."""
+    found = processes_under(folder)
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return found
