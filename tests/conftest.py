@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.once_per_session import made_once, session_root
 from tests.support.small_grid import SMALL_GRID
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,6 +190,34 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with OxigraphServer(WIKIDATA_NT, tmp_path_factory.mktemp("oxigraph")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory, oxigraph: Any) -> dict[str, Any]:
+    """The small config on the shared data, run to its end and its report written, once per
+    session for every worker (tests/test_workflow.py, tests/test_report.py and the SLURM
+    scenario's local reference). Tests only read it: none runs Snakemake in its folder."""
+
+    def make(workdir: Path) -> dict[str, Any]:
+        from workflow_scripts import progress
+
+        config = small_config(oxigraph.url, workdir / "cache")
+        configfile = write_config(workdir / "config.yaml", config)
+        run_workflow(workdir, configfile)
+        run_log = progress.newest_log(workdir)
+        run_workflow(workdir, configfile, "--report", str(workdir / "report.html"))
+        return {"config": config, "run_log": str(run_log)}
+
+    # Waits at most for the run and its report (run_workflow's time-outs) in another worker.
+    made = made_once(session_root(tmp_path_factory), "small_run", make, timeout=2 * 900 + 60)
+    workdir = session_root(tmp_path_factory) / "small_run"
+    return {
+        "workdir": workdir,
+        "config": made["config"],
+        "configfile": workdir / "config.yaml",
+        "run_log": Path(made["run_log"]),
+        "report": workdir / "report.html",
+    }
 
 
 # The features of the shared run of tests/test_bundle.py and tests/test_predict.py.

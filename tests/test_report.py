@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from docutils.core import publish_parts
 
-from tests.conftest import REPO, needs_shared, run_workflow, small_config, write_config
+from tests.conftest import REPO, needs_shared
 from workflow_scripts import progress
 from workflow_scripts.evaluation import outer as outer_evaluation
 from workflow_scripts.report import grid_view
@@ -148,20 +148,14 @@ def symbols_in(dom: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, oxigraph) -> dict:
-    """The small workflow run to its end, and its report."""
-    workdir = tmp_path_factory.mktemp("report")
-    config = small_config(oxigraph.url, workdir / "cache")
-    configfile = write_config(workdir / "config.yaml", config)
-    run_workflow(workdir, configfile)
-    run_log = progress.newest_log(workdir)
-    report = workdir / "report.html"
-    run_workflow(workdir, configfile, "--report", str(report))
-    results = workdir / "results"
+def finished(tmp_path_factory: pytest.TempPathFactory, small_run: dict) -> dict:
+    """The small workflow run to its end, and its report (the session's shared ``small_run``)."""
+    results = small_run["workdir"] / "results"
+    report = small_run["report"]
     return {
-        "workdir": workdir,
-        "run_log": run_log,
-        "config": config,
+        "workdir": small_run["workdir"],
+        "run_log": small_run["run_log"],
+        "config": small_run["config"],
         "report": report,
         "html": report.read_text(errors="replace"),
         "results": results,
