@@ -13,22 +13,23 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from tests.conftest import SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
+from tests.conftest import REPO, SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
 from tests.support import rerun_walk
 from tests.support.fault_proxy import FaultProxy
 from workflow_scripts.core import footprint as footprint_lib
 from workflow_scripts.search import hpo
 
 pytestmark = [pytest.mark.integration]
+DRY_RUNS = [sys.executable, "-m", "tests.support.dry_runs"]  # many dry runs, Snakemake imported once
 UMASK = 0o027  # the first run's: every output must be readable by the group, as plain open() makes it
 
 
@@ -201,11 +202,20 @@ def test_every_config_key_reruns_what_it_declares(finished: dict, synthetic, tmp
 
 
 def _dry_runs(workdir: Path, configfiles: list[Path], parallel: int = 2) -> list[dict[str, int]]:
-    """The jobs each dry run plans (``planned_jobs``), ``parallel`` Snakemake processes at a time."""
-    results: list[dict[str, int]] = []
-    with ThreadPoolExecutor(parallel) as pool:
-        for result in pool.map(lambda path: run_workflow(workdir, path, "--dry-run", "--nolock"), configfiles):
-            results.append(planned_jobs(result))
+    """The jobs each dry run plans (``planned_jobs``), ``parallel`` at a time, all forked from one
+    Snakemake process (``tests.support.dry_runs``: the import is most of a dry run's time)."""
+    out = workdir.parent / f"{workdir.name}-dry-runs"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    common = ["--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", "--dry-run", "--nolock"]
+    commands = [arg for path in configfiles for arg in ("--", "--configfile", str(path))]
+    # Bound: run_workflow's time-out for a dry run, 900 s, well above ~1 s a dry run.
+    subprocess.run([*DRY_RUNS, str(out), str(parallel), "--", *common, *commands], check=True, timeout=900, cwd=REPO)
+    results = []
+    for i, path in enumerate(configfiles):
+        rc, log = int((out / f"{i}.rc").read_text()), (out / f"{i}.log").read_text(errors="replace")
+        assert rc == 0, f"the dry run with {path} failed ({rc}):\n{log[-6000:]}"
+        results.append(planned_jobs(subprocess.CompletedProcess([], rc, log, "")))
     return results
 
 
