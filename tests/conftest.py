@@ -129,6 +129,11 @@ def write_config(path: Path, config: Mapping[str, Any]) -> Path:
     return path
 
 
+def workflow_args(workdir: Path, configfile: Path | None = None) -> list[str]:
+    """Snakemake's arguments for this repository's Snakefile in ``workdir`` (with ``configfile``)."""
+    return ["--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *(["--configfile", str(configfile)] if configfile else [])]
+
+
 def run_workflow(
     workdir: Path,
     configfile: Path,
@@ -139,18 +144,7 @@ def run_workflow(
     umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real workflow (this repository's Snakefile) in ``workdir`` (under ``umask`` when given)."""
-    command = [
-        *SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "2",
-        *args,
-    ]
+    command = [*SNAKEMAKE, *workflow_args(workdir, configfile), "--cores", "2", *args]
     result = subprocess.run(
         command,
         capture_output=True,
@@ -209,8 +203,9 @@ def small_run(tmp_path_factory: pytest.TempPathFactory, oxigraph: Any) -> dict[s
         return {"config": config, "run_log": str(run_log)}
 
     # Waits at most for the run and its report (run_workflow's time-outs) in another worker.
-    made = made_once(session_root(tmp_path_factory), "small_run", make, timeout=2 * 900 + 60)
-    workdir = session_root(tmp_path_factory) / "small_run"
+    root = session_root(tmp_path_factory)
+    made = made_once(root, "small_run", make, timeout=2 * 900 + 60)
+    workdir = root / "small_run"
     return {
         "workdir": workdir,
         "config": made["config"],

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SNAKEMAKE, deep_update, default_config, write_config
+from tests.conftest import REPO, SNAKEMAKE, deep_update, default_config, workflow_args, write_config
 from tests.support.processes import signal_dispositions, start_with, stop_group
 
 CHILD = """
@@ -107,7 +107,7 @@ def test_backgrounded_local_run_stops_on_sigint(tmp_path: Path, synthetic: Any, 
     )
     configfile = write_config(tmp_path / "config.yaml", config)
     target = "results/labels/artist_genres.csv"
-    command = [*SNAKEMAKE, target, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1"]
+    command = [*SNAKEMAKE, target, *workflow_args(tmp_path), "--cores", "1"]
     log = tmp_path / "snakemake.log"
     proc = start_with([*command, "--configfile", str(configfile)], log, sigint="ignored")
     try:

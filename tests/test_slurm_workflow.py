@@ -39,7 +39,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, SMALL_GRID, SNAKEMAKE, needs_shared, planned_jobs, small_config, without_timing, write_config
+from tests.conftest import (
+    REPO,
+    SMALL_GRID,
+    SNAKEMAKE,
+    needs_shared,
+    planned_jobs,
+    small_config,
+    without_timing,
+    workflow_args,
+    write_config,
+)
 from tests.support.processes import kill_processes_under, start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts.search import grid as grid_lib
@@ -93,7 +103,7 @@ COMPARED = ("results/hpo/cv_results.csv", "results/hpo/selection.json", "results
 # -- helpers ---------------------------------------------------------------------------
 def snakemake(workdir: Path, configfile: Path, *args: str) -> list[str]:
     """The command ``run_workflow`` runs, without ``--cores 2`` (the profile sets cores)."""
-    return [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--configfile", str(configfile), *args]
+    return [*SNAKEMAKE, *workflow_args(workdir, configfile), *args]
 
 
 def start(command: list[str], log: Path, env: dict[str, str], sigint: str = "default") -> subprocess.Popen[bytes]:

@@ -22,7 +22,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, SMALL_GRID, needs_shared, planned_jobs, run_workflow, small_config, without_timing, write_config
+from tests.conftest import (
+    REPO,
+    SMALL_GRID,
+    needs_shared,
+    planned_jobs,
+    run_workflow,
+    small_config,
+    without_timing,
+    workflow_args,
+    write_config,
+)
 from tests.support import rerun_walk
 from tests.support.fault_proxy import FaultProxy
 from workflow_scripts.core import footprint as footprint_lib
@@ -207,9 +217,9 @@ def _dry_runs(workdir: Path, configfiles: list[Path], parallel: int = 2) -> list
     out = workdir.parent / f"{workdir.name}-dry-runs"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    common = ["--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", "--dry-run", "--nolock"]
+    common = [*workflow_args(workdir), "--cores", "2", "--dry-run", "--nolock"]
     commands = [arg for path in configfiles for arg in ("--", "--configfile", str(path))]
-    # Bound: run_workflow's time-out for a dry run, 900 s, well above ~1 s a dry run.
+    # Bound: run_workflow's time-out for one dry run, 900 s, for the whole batch (~1 s a dry run).
     subprocess.run([*DRY_RUNS, str(out), str(parallel), "--", *common, *commands], check=True, timeout=900, cwd=REPO)
     results = []
     for i, path in enumerate(configfiles):
