@@ -43,6 +43,27 @@ def test_artist_split_keeps_artists_whole() -> None:
     assert (per_artist_folds == 1).all()
 
 
+def test_artists_sharing_a_track_stay_on_one_side() -> None:
+    data = songs().assign(Uri=lambda d: "track " + d["row"].astype(str))
+    # Artists 0-2 and 10-11 each share one track (a collaboration listed under each of them).
+    for a, b in [(0, 1), (1, 2), (10, 11)]:
+        data.loc[data.index[b * 8], "Uri"] = data.loc[data.index[a * 8], "Uri"]
+    for outer in range(5):
+        merged = data.merge(make_split(data, 0.2, 3, 42, group_by="artist", outer_fold=outer), on="row")
+        for group in (["artist 0", "artist 1", "artist 2"], ["artist 10", "artist 11"]):
+            rows = merged[merged["Artist"].isin(group)]
+            assert rows["set"].nunique() == 1 and rows["fold"].nunique() == 1, rows
+        train, test = merged[merged["set"] == "train"], merged[merged["set"] == "test"]
+        assert set(train["Uri"]).isdisjoint(test["Uri"])
+
+
+def test_songs_without_a_track_id_link_no_artists() -> None:
+    data = songs().assign(Uri=pd.Series([None] * 480, dtype="string"))
+    merged = data.merge(make_split(data, 0.2, 3, 42, group_by="artist"), on="row")
+    assert 0.1 < (merged["set"] == "test").mean() < 0.3
+    assert merged.groupby("Artist")["set"].nunique().max() == 1
+
+
 def test_outer_folds_cover_every_artist_once() -> None:
     data = songs()
     seen = []

@@ -39,7 +39,7 @@ def _protocol(manifest: Mapping[str, Any], artist_disjoint: bool) -> list[str]:
     return [
         "## Protocol",
         "",
-        f"- Split: {'artist-disjoint (every artist wholly in training or test)' if artist_disjoint else 'by song (the study)'}, "
+        f"- Split: {'artist-disjoint (every artist, with the artists it shares a track with, wholly in training or test)' if artist_disjoint else 'by song (the study)'}, "
         f"test share {protocol.get('test_size')}, {protocol.get('n_folds')} CV folds, seed {protocol.get('seed')}.",
         f"- Network: combination `{manifest['network']['combo']}` {manifest['network']['params']}; "
         f"chosen because: {manifest['network'].get('reason', '')}",

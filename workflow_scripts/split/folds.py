@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from workflow_scripts.core.errors import UserError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -19,7 +20,9 @@ def make_split(
     stratified k folds. With ``outer_fold``, the test set is that fold of round(1/test_size)
     outer folds, so that the outer folds together test every song once. By artist: every
     artist lies wholly in train or test (StratifiedGroupKFold; ``outer_fold`` defaults to 0),
-    and the k folds are grouped by artist too.
+    and the k folds are grouped by artist too. Artists that share a track (one Spotify ``Uri``
+    listed under each of them, a collaboration) form one group, so that no test song is a
+    training song under another name (:func:`shared_track_groups`).
     """
     # Imported here: the Snakefile imports this module for n_outer_folds at parse time, and
     # pandas + scikit-learn would add ~0.8 s to every `snakemake` call (benchmarks/bench_dag.py).
@@ -47,7 +50,7 @@ def make_split(
         folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx])
     else:
         column = {"artist": "Artist"}.get(group_by, group_by)
-        groups = songs[column].astype(str).to_numpy()
+        groups = shared_track_groups(songs, column)
         outer = list(StratifiedGroupKFold(n_splits=n_outer, shuffle=True, random_state=seed).split(index, y, groups))
         train_idx, test_idx = outer[outer_fold or 0]
         folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(train_idx, y[train_idx], groups[train_idx])
@@ -57,6 +60,26 @@ def make_split(
     result = pd.DataFrame({ROW_ID: songs[ROW_ID].to_numpy(), "set": "train", "fold": fold.to_numpy()})
     result.loc[test_idx, "set"] = "test"
     return result
+
+
+def shared_track_groups(songs: pd.DataFrame, column: str) -> np.ndarray:
+    """One group id per song: its ``column`` value, with values joined into one group wherever
+    they share a track (the same ``Uri``); without a ``Uri`` column, the value alone."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    values, value_id = np.unique(songs[column].astype(str).to_numpy(), return_inverse=True)
+    if "Uri" not in songs:
+        return value_id
+    # A song without a Uri links to nothing: it gets a track of its own.
+    tracks = songs["Uri"].astype(object).where(songs["Uri"].notna(), [f"no uri {i}" for i in range(len(songs))])
+    _, track_id = np.unique(tracks.astype(str).to_numpy(), return_inverse=True)
+    # A graph of values and tracks: a song links its value to its track.
+    n_values = len(values)
+    edges = coo_matrix((np.ones(len(songs)), (value_id, n_values + track_id)), shape=(n_values + track_id.max() + 1,) * 2)
+    _, component = connected_components(edges, directed=False)
+    return component[value_id]
 
 
 def n_outer_folds(test_size: float) -> int:
