@@ -25,6 +25,17 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
   maximises the sum of its songs' log-probabilities less (songs - 1) times the log of the
   genre's training share (the mean probability counts the prior once per song).
 - ``blend``: the mean of boosting pooled over the artist's songs and ``artist``.
+- ``learned``: a learned pooling: an artist-level multinomial logistic regression on the
+  distribution of an artist's song probabilities (mean, mean log, spread, maximum, log songs).
+  It is fit on the training rows, each song labelled with its own genre and described by its
+  artist's distribution of boosting's out-of-fold probabilities (the training rows'
+  artist-grouped CV folds); a test artist is described by boosting's test probabilities.
+- ``learned_rows``: the same, by boosting on the distribution and the artist's mean feature row.
+- ``named``: boosting with six more columns per song: the genre shares of the training artists
+  its track name or video title names (``feat. X``, ``X & Y - ...``; names of 4+ characters,
+  its own artist left out), and how many it names; taken from the training rows' labels.
+- ``unshared``: boosting scored only on the test songs whose Spotify track is not also in the
+  training rows (a collaboration listed under two artists); the other variants score all.
 
 ``prior`` and ``blend`` return probabilities already pooled per artist, so their song-level
 column repeats the pooled one.
@@ -39,6 +50,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +75,7 @@ BASELINES = {"knn": {"n_neighbors": 12}, "svm": {"C": 1.0, "gamma": "scale"}}
 class Fold:
     """One outer fold: its training and test rows, their artists, and boosting's tuned settings."""
 
-    def __init__(self, results: Path, k: int, artist_of_row: pd.Series) -> None:
+    def __init__(self, results: Path, k: int, songs: pd.DataFrame) -> None:
         arrays = features.load_arrays(results / "outer" / str(k) / "arrays.npz")
         self.X, self.y, self.folds, rows = features.training_set(arrays)
         self.X_test, self.y_test = arrays["X_test"], arrays["y_test"]
@@ -71,8 +83,11 @@ class Fold:
         names = list(arrays["feature_names"])
         self.n_song_columns = len(names) if "artist_log_songs" not in names else (len(names) - 1) // 2
         self.rows, self.test_rows = rows, arrays["row_test"]
-        self.artists = artist_of_row.loc[rows].to_numpy()
-        self.test_artists = artist_of_row.loc[arrays["row_test"]].to_numpy()
+        self.artists = songs["Artist"].loc[rows].to_numpy()
+        self.test_artists = songs["Artist"].loc[arrays["row_test"]].to_numpy()
+        self.texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower().loc[rows].to_numpy()
+        self.test_texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower().loc[arrays["row_test"]].to_numpy()
+        self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
         tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
         self.hgb = {**tuned, "max_iter": 500, "grid": {}}
 
@@ -149,6 +164,59 @@ def blend(fold: Fold) -> np.ndarray:
     return (metrics.pool_by_artist(hgb(fold), fold.test_artists) + artist(fold)) / 2
 
 
+def _distribution(proba: np.ndarray, artists: np.ndarray) -> np.ndarray:
+    """Each song's artist's distribution of song probabilities: mean, mean log, std, max, log songs."""
+    by_artist = pd.DataFrame(proba).groupby(artists)
+    parts = [by_artist.transform(f).to_numpy() for f in ("mean", "std", "max")]
+    log_mean = pd.DataFrame(_log(proba)).groupby(artists).transform("mean").to_numpy()
+    n = by_artist[0].transform("size").to_numpy()[:, None]
+    return np.hstack([parts[0], log_mean, np.nan_to_num(parts[1]), parts[2], np.log(n)])
+
+
+def _out_of_fold_hgb(fold: Fold) -> np.ndarray:
+    """Boosting's out-of-fold probabilities over the training rows' artist-grouped CV folds."""
+    cv = PredefinedSplit(fold.folds)
+    return np.mean(
+        [cross_val_predict(estimators.make("hgb", fold.hgb, seed), fold.X, fold.y, cv=cv, method="predict_proba") for seed in SEEDS],
+        axis=0,
+    )
+
+
+def learned(fold: Fold) -> np.ndarray:
+    train = _distribution(_out_of_fold_hgb(fold), fold.artists)
+    meta = LogisticRegression(C=1.0, max_iter=5000).fit(train, fold.y)
+    return meta.predict_proba(_distribution(hgb(fold), fold.test_artists))
+
+
+def learned_rows(fold: Fold) -> np.ndarray:
+    def describe(proba: np.ndarray, X: np.ndarray, artists: np.ndarray) -> np.ndarray:
+        return np.hstack([_distribution(proba, artists), pd.DataFrame(X).groupby(artists).transform("mean").to_numpy()])
+
+    train = describe(_out_of_fold_hgb(fold), fold.X, fold.artists)
+    return fold.boosting(train, fold.y, describe(hgb(fold), fold.X_test, fold.test_artists))
+
+
+def _named_genres(texts: np.ndarray, own: np.ndarray, genre_of: pd.Series, n_classes: int) -> np.ndarray:
+    """Per song: the class shares of the known artists its text names (own artist left out), and their count."""
+    names = [name for name in genre_of.index if len(name) >= 4]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + r")\b")
+    out = np.zeros((len(texts), n_classes + 1))
+    for i, (text, artist) in enumerate(zip(texts, own, strict=True)):
+        found = {name for name in pattern.findall(text) if name != artist.lower()}
+        for name in found:
+            out[i, genre_of[name]] += 1 / len(found)
+        out[i, -1] = len(found)
+    return out
+
+
+def named(fold: Fold) -> np.ndarray:
+    genre_of = pd.Series(fold.y).groupby(pd.Series(fold.artists).str.lower().to_numpy()).agg(lambda v: np.bincount(v).argmax())
+    n = len(fold.classes)
+    train = np.hstack([fold.X, _named_genres(fold.texts, fold.artists, genre_of, n)])
+    test = np.hstack([fold.X_test, _named_genres(fold.test_texts, fold.test_artists, genre_of, n)])
+    return fold.boosting(train, fold.y, test)
+
+
 VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "hgb": hgb,
     "vote": vote,
@@ -158,6 +226,10 @@ VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "views": views,
     "prior": prior,
     "blend": blend,
+    "learned": learned,
+    "learned_rows": learned_rows,
+    "named": named,
+    "unshared": hgb,
 }
 
 
@@ -166,19 +238,22 @@ def main() -> None:
     parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     args = parser.parse_args()
-    artist_of_row = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")["Artist"]
+    songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
     scores: dict[str, list[tuple[float, float]]] = {}
     errors: dict[str, pd.DataFrame] = {}
     for k in range(5):
-        fold = Fold(args.results, k, artist_of_row)
+        fold = Fold(args.results, k, songs)
         for variant in args.variants.split(","):
             proba: Any = VARIANTS[variant](fold)
-            song = metrics.metrics(fold.y_test, proba, fold.classes)["accuracy"]
-            pooled = metrics.metrics(fold.y_test, metrics.pool_by_artist(proba, fold.test_artists), fold.classes)["accuracy"]
+            kept = ~fold.test_shared if variant == "unshared" else np.ones(len(proba), dtype=bool)
+            y_test, proba, test_artists = fold.y_test[kept], proba[kept], fold.test_artists[kept]
+            song = metrics.metrics(y_test, proba, fold.classes)["accuracy"]
+            pooled_proba = metrics.pool_by_artist(proba, test_artists)
+            pooled = metrics.metrics(y_test, pooled_proba, fold.classes)["accuracy"]
             scores.setdefault(variant, []).append((song, pooled))
             wrong = pd.crosstab(
-                pd.Series(np.asarray(fold.classes)[fold.y_test], name="genre"),
-                pd.Series(np.asarray(fold.classes)[metrics.pool_by_artist(proba, fold.test_artists).argmax(axis=1)], name="pooled as"),
+                pd.Series(np.asarray(fold.classes)[y_test], name="genre"),
+                pd.Series(np.asarray(fold.classes)[pooled_proba.argmax(axis=1)], name="pooled as"),
             )
             errors[variant] = wrong if variant not in errors else errors[variant].add(wrong, fill_value=0)
             print(f"fold {k} {variant:8s} song {song:.4f} pooled {pooled:.4f}", flush=True)
