@@ -2,6 +2,7 @@
 from workflow_scripts.split import folds as split_lib  # noqa: E402
 
 SPLIT = config["split"]
+SPLIT_PARAMS = split_lib.split_params(SPLIT)
 N_OUTER = split_lib.n_outer_folds(SPLIT["test_size"])
 
 
@@ -20,7 +21,7 @@ rule split_data:
         mem_mb=1000,
         runtime=5,
     params:
-        split=SPLIT,
+        split=SPLIT_PARAMS,
     script:
         "../workflow_scripts/steps/split_data.py"
 
@@ -40,7 +41,7 @@ rule outer_split:
         mem_mb=1000,
         runtime=5,
     params:
-        split=SPLIT,
+        split=SPLIT_PARAMS,
         outer=lambda wildcards: int(wildcards.outer),
     script:
         "../workflow_scripts/steps/split_data.py"

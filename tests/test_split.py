@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from workflow_scripts.core.errors import UserError
-from workflow_scripts.split.folds import make_split
+from workflow_scripts.split.folds import ARTIST_GROUPS, make_split, split_params
 
 
 def songs(n_artists: int = 60, per_artist: int = 8, seed: int = 0) -> pd.DataFrame:
@@ -62,6 +62,14 @@ def test_songs_without_a_track_id_link_no_artists() -> None:
     merged = data.merge(make_split(data, 0.2, 3, 42, group_by="artist"), on="row")
     assert 0.1 < (merged["set"] == "test").mean() < 0.3
     assert merged.groupby("Artist")["set"].nunique().max() == 1
+
+
+def test_split_params_name_the_grouping_only_by_artist() -> None:
+    # The rules' params: an artist-disjoint run reruns its splits when the grouping changes;
+    # a split by song (the study's, with its long grid downstream) keeps its params.
+    by_song = {"test_size": 0.2, "n_folds": 3, "seed": 42, "group_by": None}
+    assert split_params(by_song) == by_song
+    assert split_params({**by_song, "group_by": "artist"})["artist_groups"] == ARTIST_GROUPS
 
 
 def test_outer_folds_cover_every_artist_once() -> None:

@@ -11,6 +11,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# How artist-disjoint splits group songs. It goes into the split rules' params, so that a
+# change of the grouping reruns what an artist-disjoint run built on the old one.
+ARTIST_GROUPS = "artists that share a track (Uri) form one group"
+
+
+def split_params(split: dict) -> dict:
+    """The split rules' ``split`` param: the config's ``split``, with :data:`ARTIST_GROUPS` when
+    it is by artist (a split by song does not depend on it, and keeps its params)."""
+    return {**split, "artist_groups": ARTIST_GROUPS} if split.get("group_by") else dict(split)
+
+
 def make_split(
     songs: pd.DataFrame, test_size: float, n_folds: int, seed: int, group_by: str | None = None, outer_fold: int | None = None
 ) -> pd.DataFrame:
