@@ -85,8 +85,8 @@ class Fold:
         self.rows, self.test_rows = rows, arrays["row_test"]
         self.artists = songs["Artist"].loc[rows].to_numpy()
         self.test_artists = songs["Artist"].loc[arrays["row_test"]].to_numpy()
-        self.texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower().loc[rows].to_numpy()
-        self.test_texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower().loc[arrays["row_test"]].to_numpy()
+        texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower()
+        self.texts, self.test_texts = texts.loc[rows].to_numpy(), texts.loc[arrays["row_test"]].to_numpy()
         self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
         tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
         self.hgb = {**tuned, "max_iter": 500, "grid": {}}

@@ -77,16 +77,18 @@ def shared_track_groups(songs: pd.DataFrame, column: str) -> np.ndarray:
     """One group id per song: its ``column`` value, with values joined into one group wherever
     they share a track (the same ``Uri``); without a ``Uri`` column, the value alone."""
     import numpy as np
+    import pandas as pd
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     values, value_id = np.unique(songs[column].astype(str).to_numpy(), return_inverse=True)
     if "Uri" not in songs:
         return value_id
-    # A song without a Uri links to nothing: it gets a track of its own.
-    tracks = songs["Uri"].astype(object).where(songs["Uri"].notna(), [f"no uri {i}" for i in range(len(songs))])
-    _, track_id = np.unique(tracks.astype(str).to_numpy(), return_inverse=True)
-    # A graph of values and tracks: a song links its value to its track.
+    track_id, tracks = pd.factorize(songs["Uri"])
+    # A song without a Uri (factorized as -1) links to nothing: it gets a track of its own.
+    track_id = np.where(track_id < 0, len(tracks) + np.arange(len(songs)), track_id)
+    # A graph of values and tracks: a song links its value to its track. Components are
+    # numbered in the order of their first value node, so the track ids' order does not matter.
     n_values = len(values)
     edges = coo_matrix((np.ones(len(songs)), (value_id, n_values + track_id)), shape=(n_values + track_id.max() + 1,) * 2)
     _, component = connected_components(edges, directed=False)
