@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +167,38 @@ def test_pool_by_artist_averages_each_artists_songs(trained: dict, test_set: dic
     assert several.any() and (pooled_table.groupby("Artist")["genre"].nunique() == 1).all()
 
 
+def test_pool_by_artist_as_evidence_uses_the_bundles_training_shares(trained: dict, test_set: dict, tmp_path: Path) -> None:
+    from workflow_scripts.evaluation import pooling
+
+    manifest = bundle.read_manifest(trained["model"])
+    arrays = features.load_arrays(trained["workdir"] / "results/features/arrays.npz")
+    training_y = features.training_set(arrays).y
+    shares = np.asarray(manifest["class_shares"])
+    np.testing.assert_allclose(shares, np.bincount(training_y, minlength=len(manifest["classes"])) / len(training_y))
+    plain, evidence = tmp_path / "plain.csv", tmp_path / "evidence.csv"
+    assert predict_cli(trained["model"], test_set["csv"], plain, "--model-name", "hgb").returncode == 0
+    result = predict_cli(trained["model"], test_set["csv"], evidence, "--model-name", "hgb", "--pool-by-artist", "evidence")
+    assert result.returncode == 0 and "pooled by artist (evidence)" in result.stderr, result.stderr[-3000:]
+    plain_table, evidence_table = pd.read_csv(plain), pd.read_csv(evidence)
+    columns = [c for c in plain_table.columns if c.startswith("p_")]
+    expected = pooling.pool(plain_table[columns].to_numpy(), plain_table["Artist"], "evidence", shares)
+    np.testing.assert_allclose(evidence_table[columns].to_numpy(), expected, rtol=0, atol=1e-9)
+    means = plain_table.groupby("Artist")[columns].transform("mean").to_numpy()
+    assert not np.allclose(evidence_table[columns].to_numpy(), means, atol=1e-3)  # not the mean rule
+    # A bundle built before the shares were recorded: a clear error, and no output.
+    old = tmp_path / "old_model"
+    shutil.copytree(trained["model"], old)
+    recorded = json.loads((old / "manifest.json").read_text())
+    del recorded["class_shares"]
+    (old / "manifest.json").write_text(json.dumps(recorded))
+    result = predict_cli(old, test_set["csv"], tmp_path / "none.csv", "--pool-by-artist", "evidence")
+    assert result.returncode == 1 and "records no genre shares" in result.stderr and "--pool-by-artist mean" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "none.csv").exists()
+    assert predict_cli(old, test_set["csv"], tmp_path / "mean.csv", "--pool-by-artist").returncode == 0
+    result = predict_cli(trained["model"], test_set["csv"], tmp_path / "x.csv", "--pool-by-artist", "median")
+    assert result.returncode == 2 and "invalid choice: 'median'" in result.stderr
+
+
 def test_rule_writes_the_same_predictions(trained: dict, test_set: dict, tmp_path: Path) -> None:
     workdir = trained["workdir"]
     songs = workdir / "my_songs.csv"
@@ -248,9 +281,9 @@ def test_a_formula_looking_artist_is_inert_in_the_output(trained: dict, tmp_path
     pd.testing.assert_frame_equal(table[probabilities], untouched[probabilities])  # numbers as they are
 
 
-@pytest.mark.parametrize("pooled", [False, True], ids=["songs", "pooled"])
-def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: dict, tmp_path: Path, pooled: bool) -> None:
-    extra = ["--all-models", *(["--pool-by-artist"] if pooled else [])]
+@pytest.mark.parametrize("pooled", [None, "mean", "evidence"], ids=["songs", "pooled", "evidence"])
+def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: dict, tmp_path: Path, pooled: str | None) -> None:
+    extra = ["--all-models", *(["--pool-by-artist", pooled] if pooled else [])]
     whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
     assert predict_cli(trained["model"], test_set["csv"], whole, "--chunk-size", "1000000", *extra).returncode == 0
     result = predict_cli(trained["model"], test_set["csv"], chunked, "--chunk-size", "37", *extra)
@@ -261,7 +294,7 @@ def test_chunked_output_equals_the_whole_file_output(trained: dict, test_set: di
     probabilities = [c for c in a.columns if c.startswith("p_")]
     np.testing.assert_allclose(b[probabilities].to_numpy(), a[probabilities].to_numpy(), rtol=0, atol=1e-9)
     pd.testing.assert_frame_equal(a.drop(columns=probabilities), b.drop(columns=probabilities))
-    # ... and the in-memory computation (evaluation.pool_by_artist over the whole file).
+    # ... and the in-memory computation (pooling.pool over the whole file).
     manifest = bundle.read_manifest(trained["model"])
     songs = predict.read_songs(test_set["csv"], manifest["required_columns"])
     memory = predict.predictions(bundle.load(trained["model"], manifest["models"]), songs, "ensemble", True, pooled)

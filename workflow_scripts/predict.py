@@ -1,7 +1,8 @@
 """Genres for a user's own songs from a model bundle (``results/model/``).
 
     python -m workflow_scripts.predict --model results/model --input songs.csv --output predictions.csv \\
-        [--model-name ensemble] [--all-models] [--pool-by-artist] [--chunk-size 50000] [--raw-text] [--overwrite]
+        [--model-name ensemble] [--all-models] [--pool-by-artist [mean|evidence]] [--chunk-size 50000] \\
+        [--raw-text] [--overwrite]
 
 The input is a CSV in the Kaggle "Spotify and YouTube" schema; only the columns the bundle
 needs are required (its manifest lists them), others are ignored. Missing values and unknown
@@ -12,8 +13,9 @@ probability; ``--all-models`` adds each model's predicted genre. The rule ``pred
 
 The input is read, featurised and scored ``--chunk-size`` rows at a time and the output is
 written as it goes to a temporary file renamed at the end, so memory does not grow with the
-input and an error leaves nothing. ``--pool-by-artist`` takes two passes (see
-:mod:`workflow_scripts.predict_stream`). An existing output is replaced only when it is an
+input and an error leaves nothing. ``--pool-by-artist`` pools each artist's songs in the
+input by a rule of :mod:`workflow_scripts.evaluation.pooling` (``mean``, the default, or
+``evidence``) and takes two passes (see :mod:`workflow_scripts.predict_stream`). An existing output is replaced only when it is an
 earlier predictions file of this tool (:func:`is_predictions_file`), never the input, unless
 ``--overwrite``. Text cells a spreadsheet would run as a formula are written inert (a leading
 ``'``) unless ``--raw-text``. docs/predict.md has the details.
@@ -195,17 +197,44 @@ def model_names(manifest: Mapping[str, Any], model_name: str, all_models: bool) 
     return names if model_name in names else [model_name, *names]
 
 
+def pooling_rule(pool_by_artist: bool | str | None) -> str | None:
+    """The pooling rule asked for: None (no pooling), ``True`` (the ``mean`` rule) or a rule's name."""
+    from workflow_scripts.evaluation import pooling
+
+    if pool_by_artist is None or pool_by_artist is False:
+        return None
+    rule = "mean" if pool_by_artist is True else str(pool_by_artist)
+    if rule not in pooling.POOLINGS:
+        raise UserError(f"Unknown pooling {rule!r}.", f"pool by one of: {', '.join(pooling.POOLINGS)}.")
+    return rule
+
+
+def check_pooling(manifest: dict[str, Any], rule: str | None) -> None:
+    """A rule that needs the training rows' genre shares needs a bundle that records them."""
+    from workflow_scripts.evaluation import pooling
+
+    if rule is not None and pooling.get(rule).needs_class_shares and manifest.get("class_shares") is None:
+        raise UserError(
+            f"This bundle records no genre shares of its training rows, which pooling by {rule!r} needs (it was built before "
+            "they were recorded).",
+            "rebuild the bundle (snakemake results/model/manifest.json), or pool by the mean (--pool-by-artist mean).",
+        )
+
+
 def predictions(
-    bundle: Any, songs: Any, model_name: str, all_models: bool = False, pool_by_artist: bool = False, raw_text: bool = False
+    bundle: Any, songs: Any, model_name: str, all_models: bool = False, pool_by_artist: bool | str = False, raw_text: bool = False
 ) -> Any:
     """The output table of ``songs`` in one piece (see :func:`table`); with ``pool_by_artist``
-    each song's probabilities are the mean over its artist's songs in ``songs``."""
+    (``True``: ``mean``, or a rule's name) each song's probabilities are its artist's songs in
+    ``songs`` pooled by that rule."""
     names = model_names(bundle.manifest, model_name, all_models)
     probas = bundle.probabilities(songs, names)
-    if pool_by_artist:
-        from workflow_scripts.evaluation import metrics as evaluation
+    rule = pooling_rule(pool_by_artist)
+    if rule is not None:
+        from workflow_scripts.evaluation import pooling
 
-        probas = {name: evaluation.pool_by_artist(proba, songs["Artist"]) for name, proba in probas.items()}
+        check_pooling(bundle.manifest, rule)
+        probas = {name: pooling.pool(proba, songs["Artist"], rule, bundle.class_shares) for name, proba in probas.items()}
     return table(songs, {name: probas[name] for name in names}, bundle.classes, model_name, all_models, raw_text)
 
 
@@ -278,7 +307,7 @@ def predict_file(
     output_csv: str | Path,
     model_name: str = "ensemble",
     all_models: bool = False,
-    pool_by_artist: bool = False,
+    pool_by_artist: bool | str = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     raw_text: bool = False,
     overwrite: bool = False,
@@ -301,16 +330,18 @@ def predict_file(
     created = not target.parent.exists()
     if not created and remove_stale_temporaries(target):
         log.info("removed the temporary files of an earlier, killed run beside %s", target)
+    rule = pooling_rule(pool_by_artist)
+    check_pooling(manifest, rule)
     names = model_names(manifest, model_name, all_models)
     chunks = iter_songs(input_csv, manifest["required_columns"], chunk_size)
     first = next(chunks)  # the input's problems before the models load (a small input's all of them)
     loaded = bundle_lib.load(model, names)
-    n = predict_stream.write(loaded, itertools.chain([first], chunks), output_csv, names, model_name, all_models, pool_by_artist, raw_text)
+    n = predict_stream.write(loaded, itertools.chain([first], chunks), output_csv, names, model_name, all_models, rule, raw_text)
     log.info(
         "wrote %d songs' predictions (%s%s) to %s%s",
         n,
         model_name,
-        ", pooled by artist" if pool_by_artist else "",
+        f", pooled by artist ({rule})" if rule else "",
         target,
         " (folder created)" if created else "",
     )
@@ -322,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One OpenMP thread: gradient boosting's prediction spin-waits on busy cores (3.06 s of CPU
     # for 4,000 songs with the default threads, 0.12 s with one, same result on a loaded 2-core machine).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from workflow_scripts.evaluation import pooling
     from workflow_scripts.models import registry as models
 
     parser = argparse.ArgumentParser(prog="python -m workflow_scripts.predict", description=__doc__.split("\n\n")[0])
@@ -332,7 +364,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--model-name", default=models.DEFAULT_MODEL, choices=[m.name for m in models.REGISTRY if m.in_bundle])
     parser.add_argument("--all-models", action="store_true", help="add each model's predicted genre")
-    parser.add_argument("--pool-by-artist", action="store_true", help="average the probabilities over each artist's songs in the input")
+    parser.add_argument(
+        "--pool-by-artist",
+        nargs="?",
+        const="mean",
+        default=None,
+        choices=list(pooling.POOLINGS),
+        help="give each song its artist's songs in the input pooled: by the mean probability (mean, the default) or as "
+        "independent evidence against the training rows' genre shares (evidence)",
+    )
     parser.add_argument(
         "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help=f"songs read and scored at a time (default {DEFAULT_CHUNK_SIZE:,})"
     )

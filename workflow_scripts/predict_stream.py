@@ -1,14 +1,16 @@
 """``predict``'s output written chunk by chunk: memory bounded by the chunk, not the input.
 
 Without pooling each chunk of songs is scored and appended to the output's temporary file.
-With ``--pool-by-artist`` a song's probabilities are the mean over every song of its artist
-in the input, which the last chunk may still change, so it takes two passes:
+With ``--pool-by-artist`` a song's probabilities are pooled over every song of its artist in
+the input (:mod:`workflow_scripts.evaluation.pooling`: the mean, or the songs as evidence),
+which the last chunk may still change, so it takes two passes:
 
-1. score each chunk, add its probabilities to its artists' running sums (one row of
-   ``models x genres`` floats and a count per distinct artist), and spill the chunk's row ids,
-   Artist, Track and probabilities to a temporary Parquet file beside the output;
-2. read the spill back a chunk at a time and write each song with its artist's mean (songs
-   without an artist keep their own probabilities).
+1. score each chunk, add the rule's values of its probabilities (the probabilities, or their
+   logarithms) to its artists' running sums (one row of ``models x genres`` floats and a count
+   per distinct artist), and spill the chunk's row ids, Artist, Track and values to a
+   temporary Parquet file beside the output;
+2. read the spill back a chunk at a time and write each song with its artist's pooled
+   probabilities (songs without an artist are their own group).
 
 A bundle built with ``features.artist_context`` needs each artist's songs in the whole input
 before it can score any of them, so its songs are read the same way: pass 1 computes each
@@ -33,6 +35,7 @@ from workflow_scripts import predict
 from workflow_scripts.core.artist_sums import ArtistSums
 from workflow_scripts.core.errors import UserError
 from workflow_scripts.core.fileio import atomic_path, temporary_path
+from workflow_scripts.evaluation import pooling
 
 
 def _stacked(probas: dict[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
@@ -123,7 +126,8 @@ def _plain(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequen
     return n
 
 
-def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any]) -> int:
+def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Sequence[str], options: dict[str, Any], rule: str) -> int:
+    rule_of = pooling.get(rule)
     k = len(bundle.classes)
     sums = ArtistSums(k * len(names))
     with _Spill(tmp, ".spill") as spill:
@@ -132,13 +136,14 @@ def _pooled(bundle: Any, chunks: Iterable[pd.DataFrame], tmp: Path, names: Seque
                 raise UserError(
                     "The input has no Artist column, which --pool-by-artist needs.", "add the Artist column or drop --pool-by-artist."
                 )
-            values = _stacked(probas, names)
+            values = rule_of.values(_stacked(probas, names))
             sums.add(songs["Artist"], values)
             spill.write(songs, values)
         n = 0
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            for songs, values in spill.read():  # pass 2: each song with its artist's mean
-                pooled = _unstacked(sums.means(songs["Artist"], values), names, k)
+            for songs, values in spill.read():  # pass 2: each song with its artist's pooled probabilities
+                means, n_songs = _unstacked(sums.means(songs["Artist"], values), names, k), sums.counts_of(songs["Artist"])
+                pooled = {name: rule_of.finish(mean, n_songs, bundle.class_shares) for name, mean in means.items()}
                 rows = predict.table(songs, pooled, bundle.classes, **options)
                 rows.to_csv(handle, header=n == 0, index=False)
                 n += len(rows)
@@ -152,11 +157,14 @@ def write(
     names: Sequence[str],
     model_name: str,
     all_models: bool = False,
-    pool_by_artist: bool = False,
+    pool_by_artist: str | None = None,
     raw_text: bool = False,
 ) -> int:
     """Score ``chunks`` (validated songs) with ``names`` and write the predictions to
-    ``output`` through a temporary file renamed at the end; the number of songs."""
+    ``output`` through a temporary file renamed at the end; the number of songs. ``pool_by_artist``:
+    None or a rule of :data:`pooling.POOLINGS`."""
     options = {"model_name": model_name, "all_models": all_models, "raw_text": raw_text}
     with atomic_path(output) as tmp:
-        return (_pooled if pool_by_artist else _plain)(bundle, chunks, tmp, names, options)
+        if pool_by_artist is None:
+            return _plain(bundle, chunks, tmp, names, options)
+        return _pooled(bundle, chunks, tmp, names, options, pool_by_artist)

@@ -36,12 +36,15 @@ def build(
     labels: Mapping[str, Any],
     config_digest: str,
     metrics: Mapping[str, Any],
+    class_shares: Sequence[float],
 ) -> dict[str, Any]:
     """What the manifest records of a run, before :func:`complete` adds the files' digests:
     classes, features, the models (:data:`models.REGISTRY`'s stored ones), the chosen network
-    and why, the protocol, the dataset and labels' provenance, the config digest, test metrics."""
+    and why, the protocol, the dataset and labels' provenance, the config digest, test metrics,
+    and each genre's share of the training rows (for ``predict --pool-by-artist evidence``)."""
     return {
         "classes": list(classes),
+        "class_shares": [float(share) for share in class_shares],
         "feature_names": [str(n) for n in feature_names],
         "required_columns": list(dict.fromkeys(["Artist", *required_columns])),
         "features": dict(features),

@@ -165,6 +165,13 @@ class Bundle:
         return list(self.manifest["ensemble"])
 
     @property
+    def class_shares(self) -> np.ndarray | None:
+        """Each genre's share of the training rows (pooling as evidence divides it out); None
+        in a bundle built before the manifest recorded it."""
+        shares = self.manifest.get("class_shares")
+        return None if shares is None else np.asarray(shares, dtype="float64")
+
+    @property
     def required_columns(self) -> list[str]:
         return list(self.manifest["required_columns"])
 

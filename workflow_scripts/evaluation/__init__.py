@@ -1,3 +1,3 @@
-"""Evaluation: test-set metrics (metrics), outer cross-validation over folds and seeds (outer), and
-their figures (evaluation_figures).
+"""Evaluation: test-set metrics (metrics), the rules that pool an artist's songs (pooling), outer
+cross-validation over folds and seeds (outer), and their figures (evaluation_figures).
 """

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.preprocessing import label_binarize
 
-from workflow_scripts.core.artist_sums import ArtistSums
+from workflow_scripts.evaluation import pooling
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pred: np.ndarray | None = None) -> dict[str, Any]:
@@ -35,7 +35,6 @@ def metrics(y_true: np.ndarray, proba: np.ndarray, classes: Sequence[str], y_pre
 
 def pool_by_artist(proba: np.ndarray, artists: Sequence[Any]) -> np.ndarray:
     """Each song's probabilities replaced by the mean over the songs of its artist in these
-    rows (genres are labels of the artist); songs without an artist stay alone."""
-    sums = ArtistSums(np.shape(proba)[1])
-    sums.add(artists, proba)
-    return sums.means(artists, proba)
+    rows (genres are labels of the artist); songs without an artist stay alone
+    (:mod:`~workflow_scripts.evaluation.pooling`'s ``mean`` rule)."""
+    return pooling.pool(proba, artists, "mean")

@@ -13,11 +13,14 @@ import numpy as np
 import pandas as pd
 
 from workflow_scripts.evaluation import metrics as evaluation
+from workflow_scripts.evaluation import pooling
 from workflow_scripts.features import pipeline as features
 from workflow_scripts.models import registry as models
 
 log = logging.getLogger(__name__)
 SCORES = ("accuracy", "auc_pr_macro", "auc_pr_micro")
+# The summary's levels, in order: the key of a fold's results, and the title of its table.
+LEVELS = {"song": ("models", ""), **{p.key: (p.key, f"{p.title}:\n\n") for p in pooling.POOLINGS.values()}}
 
 
 def evaluate_fold(
@@ -30,7 +33,8 @@ def evaluate_fold(
     ensemble: Sequence[str],
 ) -> dict[str, Any]:
     """Per model, one metrics dict per seed (models that are not ``seeded``: one), and the same
-    pooled over each test artist's songs (``pooled``); ``tuned``: the grids' choices."""
+    pooled over each test artist's songs by each rule of :data:`pooling.POOLINGS` (under its
+    ``key``: ``pooled``, ``pooled_evidence``); ``tuned``: the grids' choices."""
     from workflow_scripts.models.network import fit_network
 
     classes = [str(c) for c in arrays["classes"]]
@@ -38,13 +42,15 @@ def evaluate_fold(
     X_test, y_test = arrays["X_test"], arrays["y_test"]
     test_artists = artist_of_row.loc[arrays["row_test"]]
     results: dict[str, list[dict[str, Any]]] = {}
-    pooled: dict[str, list[dict[str, Any]]] = {}
+    pooled: dict[str, dict[str, list[dict[str, Any]]]] = {p.key: {} for p in pooling.POOLINGS.values()}
+    shares = pooling.class_shares(y, len(classes))
 
     def record(probas: Mapping[str, np.ndarray], seed: int | None) -> None:
         for name, proba in probas.items():
             results.setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, proba, classes)})
-            pooled_proba = evaluation.pool_by_artist(proba, test_artists.to_numpy())
-            pooled.setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, pooled_proba, classes)})
+            for rule in pooling.POOLINGS.values():
+                pooled_proba = pooling.pool(proba, test_artists.to_numpy(), rule.name, shares)
+                pooled[rule.key].setdefault(name, []).append({"seed": seed, **evaluation.metrics(y_test, pooled_proba, classes)})
 
     first = int(seeds[0])
     fixed: dict[str, Any] = {}
@@ -72,17 +78,17 @@ def evaluate_fold(
             ", ".join(f"{name} {results[name][-1]['accuracy']:.3f}" for name in probas),
             history["epochs"],
         )
-    return {"models": results, "pooled": pooled, "tuned": tuned}
+    return {"models": results, **pooled, "tuned": tuned}
 
 
 def summarize(fold_results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Mean and standard deviation over every (outer fold, seed) run, per model; also the
     spread of the per-fold means (how much the artists in a fold matter). Folds that hold
-    ``pooled`` results add one row per model at ``level`` "pooled" (the song-level rows:
-    "song"), never mixed with the song-level numbers."""
+    ``pooled`` (``pooled_evidence``) results add one row per model at ``level`` "pooled"
+    ("pooled_evidence"; the song-level rows: "song"), never mixed with the song-level numbers."""
     rows = []
     for k, result in enumerate(fold_results):
-        for level, key in (("song", "models"), ("pooled", "pooled")):
+        for level, (key, _) in LEVELS.items():
             for model, runs in (result.get(key) or {}).items():
                 for run in runs:
                     rows.append({"level": level, "model": model, "fold": k, "seed": run["seed"], **{s: run[s] for s in SCORES}})
@@ -95,8 +101,8 @@ def summarize(fold_results: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     table["n_folds"] = runs.groupby(keys)["fold"].nunique()
     table["n_runs"] = runs.groupby(keys).size()
     table = table.reset_index()
-    table["_song_first"] = table["level"] != "song"
-    table = table.sort_values(["_song_first", "accuracy_mean"], ascending=[True, False]).drop(columns="_song_first")
+    table["_level"] = table["level"].map(list(LEVELS).index)
+    table = table.sort_values(["_level", "accuracy_mean"], ascending=[True, False]).drop(columns="_level")
     columns = ["model", *[c for c in table.columns if c not in ("model", "level")], "level"]
     return table[columns].reset_index(drop=True)
 
@@ -105,7 +111,7 @@ def markdown(table: pd.DataFrame) -> str:
     """The summary as Markdown tables (song level; pooled by artist when present): mean ± std
     over outer folds and seeds."""
     parts = []
-    for level, title in (("song", ""), ("pooled", "Unseen artist, pooled over its test songs (mean probability per artist):\n\n")):
+    for level, (_, title) in LEVELS.items():
         rows = table[table["level"] == level] if "level" in table.columns else table
         if rows.empty:
             continue

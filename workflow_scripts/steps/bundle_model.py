@@ -12,6 +12,7 @@ def main(smk) -> None:
     from workflow_scripts.bundle import manifest as bundle_manifest
     from workflow_scripts.bundle import model_card
     from workflow_scripts.bundle import store as bundle
+    from workflow_scripts.evaluation import pooling
     from workflow_scripts.features import pipeline as features
     from workflow_scripts.models import registry as models
 
@@ -48,6 +49,7 @@ def main(smk) -> None:
         labels=labels,
         config_digest=p.config_digest,
         metrics=metrics,
+        class_shares=pooling.class_shares(train.y, len(fitted.classes)),
     )
     card = model_card.render(manifest, metrics, outer)
     bundle.write(Path(smk.output.manifest).parent, fitted, stored, manifest, card)

@@ -13,6 +13,7 @@ def main(smk) -> None:
 
     from workflow_scripts.core.fileio import write_json_atomic
     from workflow_scripts.evaluation import outer as outer_evaluation
+    from workflow_scripts.evaluation import pooling
     from workflow_scripts.features import pipeline as features
 
     arrays = features.load_arrays(smk.input.arrays)
@@ -30,7 +31,7 @@ def main(smk) -> None:
             "network_params": chosen["params"],
             "tuned_params": result["tuned"],
             "models": result["models"],
-            "pooled": result["pooled"],
+            **{rule.key: result[rule.key] for rule in pooling.POOLINGS.values()},
         },
     )
 
