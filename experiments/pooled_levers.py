@@ -24,6 +24,9 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
 - ``prior``: boosting pooled as independent evidence: per test artist, the genre that
   maximises the sum of its songs' log-probabilities less (songs - 1) times the log of the
   genre's training share (the mean probability counts the prior once per song).
+- ``prior_tuned``: ``prior`` with the weight of the (songs - 1) x log prior term (0 to 1.5 in
+  steps of 1/8) chosen to maximise pooled accuracy of boosting's out-of-fold probabilities over
+  the training rows' artist-grouped CV folds.
 - ``blend``: the mean of boosting pooled over the artist's songs and ``artist``.
 - ``learned``: a learned pooling: an artist-level multinomial logistic regression on the
   distribution of an artist's song probabilities (mean, mean log, spread, maximum, log songs).
@@ -34,6 +37,19 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
 - ``named``: boosting with six more columns per song: the genre shares of the training artists
   its track name or video title names (``feat. X``, ``X & Y - ...``; names of 4+ characters,
   its own artist left out), and how many it names; taken from the training rows' labels.
+- ``doc``: an artist-level text model: each artist's songs' texts (title, track, album and
+  description without URLs, as the workflow's text blocks) joined into one document, TF-IDF of
+  word 1-2-grams and character 3-5-grams into a class-balanced logistic regression fit on the
+  training artists' documents (each labelled with its majority genre); a test artist's document
+  gets one prediction, shared by its songs.
+- ``doc_blend``: the mean of boosting pooled over the artist's songs and ``doc`` (fixed 1/2).
+- ``doc_rows``: boosting with ``doc``'s six probabilities as more columns per song: out-of-fold
+  over the training rows' artist-grouped CV folds (the documents of the other folds' artists),
+  and from all training artists for the test rows.
+- ``pseudo``: self-training on the unseen artists (their labels never read): boosting as
+  ``hgb``, pooled per test artist; the songs of the test artists whose pooled probability of
+  their top genre is at least 0.8 join the training rows with that genre, and boosting is fit
+  again on the enlarged rows.
 - ``unshared``: boosting scored only on the test songs whose Spotify track is not also in the
   training rows (a collaboration listed under two artists); the other variants score all.
 
@@ -58,14 +74,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit, cross_val_predict
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments import fold_table  # noqa: E402
 from workflow_scripts.evaluation import metrics  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
+from workflow_scripts.features import song_texts  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
 
 SEEDS = (42, 43)
@@ -85,6 +104,7 @@ class Fold:
         self.rows, self.test_rows = rows, arrays["row_test"]
         self.artists = songs["Artist"].loc[rows].to_numpy()
         self.test_artists = songs["Artist"].loc[arrays["row_test"]].to_numpy()
+        self.documents = _artist_documents(songs)
         texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower()
         self.texts, self.test_texts = texts.loc[rows].to_numpy(), texts.loc[arrays["row_test"]].to_numpy()
         self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
@@ -149,14 +169,34 @@ def views(fold: Fold) -> np.ndarray:
     return (hgb(fold) + fold.boosting(fold.X[:, :d], fold.y, fold.X_test[:, :d])) / 2
 
 
-def prior(fold: Fold) -> np.ndarray:
-    """Boosting pooled as independent evidence: per artist, argmax of sum log p(y|song) - (n-1) log p(y)."""
-    log_p = pd.DataFrame(_log(hgb(fold))).groupby(fold.test_artists)
+def _prior_pool(proba: np.ndarray, artists: np.ndarray, log_prior: np.ndarray, weight: float) -> np.ndarray:
+    """Per artist: the softmax of the sum of its songs' log-probabilities less weight x (songs - 1) x log prior."""
+    log_p = pd.DataFrame(_log(proba)).groupby(artists)
     n = log_p.transform("size").to_numpy()[:, None]
-    log_prior = np.log(np.bincount(fold.y, minlength=len(fold.classes)) / len(fold.y))
-    score = log_p.transform("sum").to_numpy() - (n - 1) * log_prior
+    score = log_p.transform("sum").to_numpy() - weight * (n - 1) * log_prior
     score = np.exp(score - score.max(axis=1, keepdims=True))
     return score / score.sum(axis=1, keepdims=True)
+
+
+def _log_prior(fold: Fold) -> np.ndarray:
+    return np.log(np.bincount(fold.y, minlength=len(fold.classes)) / len(fold.y))
+
+
+def prior(fold: Fold) -> np.ndarray:
+    """Boosting pooled as independent evidence: per artist, argmax of sum log p(y|song) - (n-1) log p(y)."""
+    return _prior_pool(hgb(fold), fold.test_artists, _log_prior(fold), 1.0)
+
+
+PRIOR_WEIGHTS = np.round(np.arange(0.0, 1.51, 0.125), 3)
+
+
+def prior_tuned(fold: Fold) -> np.ndarray:
+    """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
+    out_of_fold, log_prior = _out_of_fold_hgb(fold), _log_prior(fold)
+    accuracy = [(_prior_pool(out_of_fold, fold.artists, log_prior, w).argmax(axis=1) == fold.y).mean() for w in PRIOR_WEIGHTS]
+    weight = float(PRIOR_WEIGHTS[int(np.argmax(accuracy))])
+    print(f"prior_tuned: weight {weight} (out-of-fold pooled {max(accuracy):.4f}; weight 1: {accuracy[8]:.4f})", flush=True)
+    return _prior_pool(hgb(fold), fold.test_artists, log_prior, weight)
 
 
 def blend(fold: Fold) -> np.ndarray:
@@ -217,6 +257,61 @@ def named(fold: Fold) -> np.ndarray:
     return fold.boosting(train, fold.y, test)
 
 
+def _artist_documents(songs: pd.DataFrame) -> pd.Series:
+    """Each song's text (the workflow's song and description blocks), joined per artist into one document."""
+    blocks = song_texts.text_inputs(songs)
+    return (blocks["song"] + " | " + blocks["description"]).groupby(songs["Artist"]).agg(" || ".join)
+
+
+def _document_model() -> Pipeline:
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True, max_features=100000)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True, max_features=100000)
+    return Pipeline(
+        [("vec", FeatureUnion([("w", words), ("c", chars)])), ("lr", LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced"))]
+    )
+
+
+def _document_proba(fold: Fold, train_artists: np.ndarray, train_y: np.ndarray, predict_artists: np.ndarray) -> np.ndarray:
+    """The document model fit on ``train_artists`` (majority genre), its probabilities per ``predict_artists`` row."""
+    majority = pd.Series(train_y).groupby(train_artists).agg(lambda v: np.bincount(v).argmax())
+    model = _document_model().fit(fold.documents.loc[majority.index], majority.to_numpy())
+    proba = np.zeros((len(predict_artists), len(fold.classes)))
+    unique = pd.unique(predict_artists)
+    by_artist = pd.DataFrame(model.predict_proba(fold.documents.loc[unique]), index=unique, columns=model.classes_)
+    proba[:, by_artist.columns] = by_artist.loc[predict_artists].to_numpy()
+    return proba
+
+
+@functools.lru_cache(maxsize=8)
+def _doc_cached(fold: Fold) -> np.ndarray:
+    return _document_proba(fold, fold.artists, fold.y, fold.test_artists)
+
+
+def doc(fold: Fold) -> np.ndarray:
+    return _doc_cached(fold)
+
+
+def doc_blend(fold: Fold) -> np.ndarray:
+    return (metrics.pool_by_artist(hgb(fold), fold.test_artists) + doc(fold)) / 2
+
+
+def doc_rows(fold: Fold) -> np.ndarray:
+    out_of_fold = np.zeros((len(fold.y), len(fold.classes)))
+    for f in np.unique(fold.folds):
+        held = fold.folds == f
+        out_of_fold[held] = _document_proba(fold, fold.artists[~held], fold.y[~held], fold.artists[held])
+    return fold.boosting(np.hstack([fold.X, out_of_fold]), fold.y, np.hstack([fold.X_test, doc(fold)]))
+
+
+def pseudo(fold: Fold, threshold: float = 0.8) -> np.ndarray:
+    pooled = metrics.pool_by_artist(hgb(fold), fold.test_artists)
+    sure = pooled.max(axis=1) >= threshold
+    X = np.vstack([fold.X, fold.X_test[sure]])
+    y = np.concatenate([fold.y, pooled[sure].argmax(axis=1)])
+    print(f"pseudo: {sure.sum()} of {len(sure)} test songs labelled by the model", flush=True)
+    return fold.boosting(X, y, fold.X_test)
+
+
 VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "hgb": hgb,
     "vote": vote,
@@ -225,10 +320,15 @@ VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "artist": artist,
     "views": views,
     "prior": prior,
+    "prior_tuned": prior_tuned,
     "blend": blend,
     "learned": learned,
     "learned_rows": learned_rows,
     "named": named,
+    "doc": doc,
+    "doc_blend": doc_blend,
+    "doc_rows": doc_rows,
+    "pseudo": pseudo,
     "unshared": hgb,
 }
 
