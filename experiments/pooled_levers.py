@@ -82,7 +82,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments import fold_table  # noqa: E402
-from workflow_scripts.evaluation import metrics  # noqa: E402
+from workflow_scripts.evaluation import metrics, pooling  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
 from workflow_scripts.features import song_texts  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
@@ -104,7 +104,8 @@ class Fold:
         self.rows, self.test_rows = rows, arrays["row_test"]
         self.artists = songs["Artist"].loc[rows].to_numpy()
         self.test_artists = songs["Artist"].loc[arrays["row_test"]].to_numpy()
-        self.documents = _artist_documents(songs)
+        self.songs = songs
+        self.shares = pooling.class_shares(self.y, len(self.classes))
         texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower()
         self.texts, self.test_texts = texts.loc[rows].to_numpy(), texts.loc[arrays["row_test"]].to_numpy()
         self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
@@ -115,6 +116,16 @@ class Fold:
     def hgb_test(self) -> np.ndarray:
         """Boosting's test probabilities on the fold's columns (fit once; several variants use them)."""
         return self.boosting(self.X, self.y, self.X_test)
+
+    @functools.cached_property
+    def documents(self) -> pd.Series:
+        """Each artist's texts as one document (``doc`` variants only)."""
+        return _artist_documents(self.songs)
+
+    @functools.cached_property
+    def doc_test(self) -> np.ndarray:
+        """The document model's test probabilities (fit once; ``doc``, ``doc_blend`` and ``doc_rows`` use them)."""
+        return _document_proba(self, self.artists, self.y, self.test_artists)
 
     def boosting(self, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """Boosting's test probabilities, averaged over :data:`SEEDS`."""
@@ -169,22 +180,15 @@ def views(fold: Fold) -> np.ndarray:
     return (hgb(fold) + fold.boosting(fold.X[:, :d], fold.y, fold.X_test[:, :d])) / 2
 
 
-def _prior_pool(proba: np.ndarray, artists: np.ndarray, log_prior: np.ndarray, weight: float) -> np.ndarray:
-    """Per artist: the softmax of the sum of its songs' log-probabilities less weight x (songs - 1) x log prior."""
-    log_p = pd.DataFrame(_log(proba)).groupby(artists)
-    n = log_p.transform("size").to_numpy()[:, None]
-    score = log_p.transform("sum").to_numpy() - weight * (n - 1) * log_prior
-    score = np.exp(score - score.max(axis=1, keepdims=True))
-    return score / score.sum(axis=1, keepdims=True)
-
-
-def _log_prior(fold: Fold) -> np.ndarray:
-    return np.log(np.bincount(fold.y, minlength=len(fold.classes)) / len(fold.y))
+def _prior_pool(proba: np.ndarray, artists: np.ndarray, shares: np.ndarray, weight: float) -> np.ndarray:
+    """The workflow's ``evidence`` pooling with the prior's term weighted: (songs - 1) x weight x
+    log share is (songs - 1) x log(share ** weight)."""
+    return pooling.pool(proba, artists, "evidence", shares**weight)
 
 
 def prior(fold: Fold) -> np.ndarray:
     """Boosting pooled as independent evidence: per artist, argmax of sum log p(y|song) - (n-1) log p(y)."""
-    return _prior_pool(hgb(fold), fold.test_artists, _log_prior(fold), 1.0)
+    return _prior_pool(hgb(fold), fold.test_artists, fold.shares, 1.0)
 
 
 PRIOR_WEIGHTS = np.round(np.arange(0.0, 1.51, 0.125), 3)
@@ -192,11 +196,11 @@ PRIOR_WEIGHTS = np.round(np.arange(0.0, 1.51, 0.125), 3)
 
 def prior_tuned(fold: Fold) -> np.ndarray:
     """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
-    out_of_fold, log_prior = _out_of_fold_hgb(fold), _log_prior(fold)
-    accuracy = [(_prior_pool(out_of_fold, fold.artists, log_prior, w).argmax(axis=1) == fold.y).mean() for w in PRIOR_WEIGHTS]
+    out_of_fold = _out_of_fold_hgb(fold)
+    accuracy = [(_prior_pool(out_of_fold, fold.artists, fold.shares, w).argmax(axis=1) == fold.y).mean() for w in PRIOR_WEIGHTS]
     weight = float(PRIOR_WEIGHTS[int(np.argmax(accuracy))])
     print(f"prior_tuned: weight {weight} (out-of-fold pooled {max(accuracy):.4f}; weight 1: {accuracy[8]:.4f})", flush=True)
-    return _prior_pool(hgb(fold), fold.test_artists, log_prior, weight)
+    return _prior_pool(hgb(fold), fold.test_artists, fold.shares, weight)
 
 
 def blend(fold: Fold) -> np.ndarray:
@@ -282,13 +286,8 @@ def _document_proba(fold: Fold, train_artists: np.ndarray, train_y: np.ndarray, 
     return proba
 
 
-@functools.lru_cache(maxsize=8)
-def _doc_cached(fold: Fold) -> np.ndarray:
-    return _document_proba(fold, fold.artists, fold.y, fold.test_artists)
-
-
 def doc(fold: Fold) -> np.ndarray:
-    return _doc_cached(fold)
+    return fold.doc_test
 
 
 def doc_blend(fold: Fold) -> np.ndarray:
