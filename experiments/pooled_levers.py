@@ -27,6 +27,9 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
 - ``prior_tuned``: ``prior`` with the weight of the (songs - 1) x log prior term (0 to 1.5 in
   steps of 1/8) chosen to maximise pooled accuracy of boosting's out-of-fold probabilities over
   the training rows' artist-grouped CV folds.
+- ``balanced``: boosting fit with each training song weighted 1/(its genre's share), so every
+  genre weighs the same; its test songs pooled as evidence against a flat prior, then the
+  training prior multiplied in once (the same posterior as ``prior`` if both were calibrated).
 - ``blend``: the mean of boosting pooled over the artist's songs and ``artist``.
 - ``learned``: a learned pooling: an artist-level multinomial logistic regression on the
   distribution of an artist's song probabilities (mean, mean log, spread, maximum, log songs).
@@ -53,8 +56,8 @@ Variants (boosting with the fold's tuned settings, seeds 42 and 43 averaged, unl
 - ``unshared``: boosting scored only on the test songs whose Spotify track is not also in the
   training rows (a collaboration listed under two artists); the other variants score all.
 
-``prior`` and ``blend`` return probabilities already pooled per artist, so their song-level
-column repeats the pooled one.
+``prior``, ``prior_tuned``, ``balanced`` and ``blend`` return probabilities already pooled per
+artist, so their song-level column repeats the pooled one.
 
 Prints song-level accuracy and accuracy pooled over each test artist's songs (the mean
 probability per artist, ``evaluation.metrics.pool_by_artist``) per fold, then mean and sample
@@ -194,6 +197,15 @@ def prior(fold: Fold) -> np.ndarray:
 PRIOR_WEIGHTS = np.round(np.arange(0.0, 1.51, 0.125), 3)
 
 
+def balanced(fold: Fold) -> np.ndarray:
+    """Boosting fit with every genre weighted equally, its songs pooled as evidence (a flat
+    prior to divide out), then the training prior counted once."""
+    proba = fold.boosting(fold.X, fold.y, fold.X_test, 1.0 / fold.shares[fold.y])
+    flat = np.full(len(fold.classes), 1.0 / len(fold.classes))
+    posterior = pooling.pool(proba, fold.test_artists, "evidence", flat) * fold.shares
+    return posterior / posterior.sum(axis=1, keepdims=True)
+
+
 def prior_tuned(fold: Fold) -> np.ndarray:
     """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
     out_of_fold = _out_of_fold_hgb(fold)
@@ -320,6 +332,7 @@ VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
     "views": views,
     "prior": prior,
     "prior_tuned": prior_tuned,
+    "balanced": balanced,
     "blend": blend,
     "learned": learned,
     "learned_rows": learned_rows,
