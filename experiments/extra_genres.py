@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,11 +47,10 @@ SEEDS = (42, 43)
 
 
 def headline_config() -> dict[str, Any]:
-    """The headline run's config, layered as ``--configfile`` layers it, with the schema's defaults."""
+    """The headline run's config, layered as ``--configfile`` layers it (Snakemake's ``update_config``), with the schema's defaults."""
     config: dict[str, Any] = {}
     for name in CONFIGS:
-        for key, value in (yaml.safe_load((ROOT / name).read_text()) or {}).items():
-            config[key] = {**config[key], **value} if isinstance(value, dict) and isinstance(config.get(key), dict) else value
+        update_config(config, yaml.safe_load((ROOT / name).read_text()) or {})
     validate(config, str(ROOT / "schemas" / "config.schema.yaml"))
     return config
 

@@ -121,6 +121,16 @@ class Fold:
         return self.boosting(self.X, self.y, self.X_test)
 
     @functools.cached_property
+    def hgb_out_of_fold(self) -> np.ndarray:
+        """Boosting's out-of-fold probabilities over the training rows' artist-grouped CV folds
+        (fit once; ``prior_tuned``, ``learned``, ``learned_rows`` and pooling_rules.py use them)."""
+        cv = PredefinedSplit(self.folds)
+        return np.mean(
+            [cross_val_predict(estimators.make("hgb", self.hgb, seed), self.X, self.y, cv=cv, method="predict_proba") for seed in SEEDS],
+            axis=0,
+        )
+
+    @functools.cached_property
     def documents(self) -> pd.Series:
         """Each artist's texts as one document (``doc`` variants only)."""
         return _artist_documents(self.songs)
@@ -208,7 +218,7 @@ def balanced(fold: Fold) -> np.ndarray:
 
 def prior_tuned(fold: Fold) -> np.ndarray:
     """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
-    out_of_fold = _out_of_fold_hgb(fold)
+    out_of_fold = fold.hgb_out_of_fold
     accuracy = [(_prior_pool(out_of_fold, fold.artists, fold.shares, w).argmax(axis=1) == fold.y).mean() for w in PRIOR_WEIGHTS]
     weight = float(PRIOR_WEIGHTS[int(np.argmax(accuracy))])
     print(f"prior_tuned: weight {weight} (out-of-fold pooled {max(accuracy):.4f}; weight 1: {accuracy[8]:.4f})", flush=True)
@@ -229,17 +239,8 @@ def _distribution(proba: np.ndarray, artists: np.ndarray) -> np.ndarray:
     return np.hstack([parts[0], log_mean, np.nan_to_num(parts[1]), parts[2], np.log(n)])
 
 
-def _out_of_fold_hgb(fold: Fold) -> np.ndarray:
-    """Boosting's out-of-fold probabilities over the training rows' artist-grouped CV folds."""
-    cv = PredefinedSplit(fold.folds)
-    return np.mean(
-        [cross_val_predict(estimators.make("hgb", fold.hgb, seed), fold.X, fold.y, cv=cv, method="predict_proba") for seed in SEEDS],
-        axis=0,
-    )
-
-
 def learned(fold: Fold) -> np.ndarray:
-    train = _distribution(_out_of_fold_hgb(fold), fold.artists)
+    train = _distribution(fold.hgb_out_of_fold, fold.artists)
     meta = LogisticRegression(C=1.0, max_iter=5000).fit(train, fold.y)
     return meta.predict_proba(_distribution(hgb(fold), fold.test_artists))
 
@@ -248,7 +249,7 @@ def learned_rows(fold: Fold) -> np.ndarray:
     def describe(proba: np.ndarray, X: np.ndarray, artists: np.ndarray) -> np.ndarray:
         return np.hstack([_distribution(proba, artists), pd.DataFrame(X).groupby(artists).transform("mean").to_numpy()])
 
-    train = describe(_out_of_fold_hgb(fold), fold.X, fold.artists)
+    train = describe(fold.hgb_out_of_fold, fold.X, fold.artists)
     return fold.boosting(train, fold.y, describe(hgb(fold), fold.X_test, fold.test_artists))
 
 

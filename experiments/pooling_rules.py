@@ -32,7 +32,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments import fold_table  # noqa: E402
-from experiments.pooled_levers import Fold, _out_of_fold_hgb  # noqa: E402
+from experiments.pooled_levers import Fold  # noqa: E402
 from workflow_scripts.evaluation import pooling  # noqa: E402
 
 FLOORS = (1e-4, 1e-3, 1e-2, 3e-2)
@@ -64,7 +64,7 @@ def main() -> None:
     scores: dict[str, list[tuple[float]]] = {"mean": [], "evidence": [], "chosen on the training folds": []}
     for k in range(5):
         fold = Fold(args.results, k, songs)
-        proba, out_of_fold = fold.hgb_test, _out_of_fold_hgb(fold)
+        proba, out_of_fold = fold.hgb_test, fold.hgb_out_of_fold
         for rule in GRID:
             test[rule].append(accuracy(tempered(proba, fold.test_artists, fold.shares, *rule), fold.y_test))
         chosen = max(GRID, key=lambda rule: accuracy(tempered(out_of_fold, fold.artists, fold.shares, *rule), fold.y))
