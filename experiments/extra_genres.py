@@ -12,7 +12,9 @@ six-genre training rows).
 
 Modes: ``none`` (the baseline: nothing added), ``altrock`` ("alternative rock" songs labelled
 rock), ``other`` (every other genre as a seventh class, its column dropped and the six
-renormalised at test).
+renormalised at test), ``catalogue`` (the training artists' other songs in the dataset, with
+another genre or none in the study's labels, each labelled with its artist's majority genre
+among the six: genres are labels of the artist).
 
     OMP_NUM_THREADS=1 .venv/bin/python experiments/extra_genres.py /tmp/adc --modes none,altrock,other
 
@@ -67,7 +69,20 @@ def extra_songs(results: Path, six: pd.DataFrame, selection: pd.DataFrame, mode:
         return extra[extra["genre"] == "alternative rock"].assign(genre="rock")
     if mode == "other":
         return extra.assign(genre="zz other")
-    raise SystemExit(f"unknown mode {mode!r}: none, altrock or other")
+    if mode == "catalogue":
+        return _catalogue(raw, six, test_artists)
+    raise SystemExit(f"unknown mode {mode!r}: none, altrock, other or catalogue")
+
+
+def _catalogue(raw: pd.DataFrame, six: pd.DataFrame, test_artists: set[str]) -> pd.DataFrame:
+    """The training artists' other songs of the dataset (another genre or none in the study's
+    labels), each labelled with its artist's majority genre among its six-genre songs; none
+    whose Spotify track is also a song of a test artist."""
+    training = six[~six["Artist"].isin(test_artists)]
+    majority = training.groupby("Artist")["genre"].agg(lambda genres: genres.value_counts().index[0])
+    test_tracks = set(raw.loc[raw["Artist"].isin(test_artists), "Uri"])
+    keep = raw["Artist"].isin(majority.index) & ~raw.index.isin(six["row"]) & ~raw["Uri"].isin(test_tracks)
+    return raw[keep].assign(genre=raw.loc[keep, "Artist"].map(majority).to_numpy()).reset_index()
 
 
 def run_fold(results: Path, k: int, mode: str, config: dict[str, Any], selection: pd.DataFrame) -> tuple[float, float, float]:

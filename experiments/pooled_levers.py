@@ -95,7 +95,7 @@ BASELINES = {"knn": {"n_neighbors": 12}, "svm": {"C": 1.0, "gamma": "scale"}}
 
 
 class Fold:
-    """One outer fold: its training and test rows, their artists, and boosting's tuned settings."""
+    """One outer fold: its training and test rows, their artists, boosting's tuned settings and the network's."""
 
     def __init__(self, results: Path, k: int, songs: pd.DataFrame) -> None:
         arrays = features.load_arrays(results / "outer" / str(k) / "arrays.npz")
@@ -112,8 +112,10 @@ class Fold:
         texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower()
         self.texts, self.test_texts = texts.loc[rows].to_numpy(), texts.loc[arrays["row_test"]].to_numpy()
         self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
-        tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
-        self.hgb = {**tuned, "max_iter": 500, "grid": {}}
+        run = json.loads((results / "outer" / str(k) / "metrics.json").read_text())
+        self.hgb = {**run["tuned_params"]["hgb"], "max_iter": 500, "grid": {}}
+        self.network_params = run["network_params"]
+        self.n_es = len(arrays["y_es"])  # the training rows end with the network's early-stopping rows
 
     @functools.cached_property
     def hgb_test(self) -> np.ndarray:
