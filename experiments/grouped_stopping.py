@@ -16,6 +16,8 @@ fold's tuned settings, seeds 42 and 43 averaged, as ``pooled_levers.py``):
   training row with that many iterations;
 - ``songs8``, ``artists8``: ``songs`` and ``artists`` averaged over 8 seeds (42-49) instead
   of 2: a bag of boosters, each stopped on other songs (other artists);
+- ``columns8``, ``columns8_30``: ``songs8`` with each split of each tree choosing among a
+  random half (30 %) of the columns (``max_features``): a bag of more varied boosters;
 - ``network_songs``: the fold's network as the workflow fits it (early stopping and learning
   rate schedule on its early-stopping rows, a stratified 20 % of the training songs), seeds 42
   and 43 averaged;
@@ -62,8 +64,8 @@ def _boosting(fold: Fold, seed: int, **overrides: object):
     return estimators.make("hgb", fold.hgb, seed).set_params(**overrides)
 
 
-def songs(fold: Fold, seeds: Sequence[int] = SEEDS) -> tuple[np.ndarray, list[int]]:
-    models = [estimators.make("hgb", fold.hgb, seed).fit(fold.X, fold.y) for seed in seeds]
+def songs(fold: Fold, seeds: Sequence[int] = SEEDS, **overrides: object) -> tuple[np.ndarray, list[int]]:
+    models = [_boosting(fold, seed, **overrides).fit(fold.X, fold.y) for seed in seeds]
     return np.mean([m.predict_proba(fold.X_test) for m in models], axis=0), [m.n_iter_ for m in models]
 
 
@@ -124,6 +126,8 @@ VARIANTS: dict[str, Callable[[Fold], tuple[np.ndarray, list[int]]]] = {
     "cv": cv,
     "songs8": functools.partial(songs, seeds=BAG),
     "artists8": functools.partial(artists, seeds=BAG),
+    "columns8": functools.partial(songs, seeds=BAG, max_features=0.5),
+    "columns8_30": functools.partial(songs, seeds=BAG, max_features=0.3),
     "network_songs": network_songs,
     "network_artists": network_artists,
 }
