@@ -66,7 +66,7 @@ def main() -> None:
         check = np.abs(fitted.transform(songs.loc[fold.test_rows].reset_index()) - fold.X_test).max()
         extra = unlabelled_songs(raw, fold)
         X_extra = fitted.transform(extra.reset_index())
-        proba = fold.boosting(np.asarray(fold.X), fold.y, np.vstack([fold.X_test, X_extra]))
+        proba = fold.boosting(fold.X, fold.y, np.vstack([fold.X_test, X_extra]))
         n = len(fold.y_test)
         print(
             f"fold {k}: {n} labelled test songs, {len(extra)} more songs of their {len(set(fold.test_artists))} artists "

@@ -10,7 +10,8 @@ fold's tuned settings, seeds 42 and 43 averaged, as ``pooled_levers.py``):
 - ``songs``: as the workflow fits it (early stopping on 15 % of the songs);
 - ``artists``: early stopping on the songs of 15 % of the training artists, held out whole
   (with the artists they share a track with: ``split.folds.shared_track_groups``), passed to
-  ``fit`` as ``X_val``/``y_val``; the same budget of held-out rows;
+  ``fit`` as ``X_val``/``y_val``: 11-27 % of the training rows (seeds 42-49 on the headline
+  run's folds), as groups differ in size;
 - ``cv``: no early stopping; the number of iterations that minimises the log-loss of the
   training rows' artist-grouped CV folds (each fold fit on the others), then one fit on every
   training row with that many iterations;
@@ -60,7 +61,7 @@ BAG = tuple(range(42, 50))
 
 
 def _boosting(fold: Fold, seed: int, **overrides: object):
-    """The fold's tuned boosting with some settings replaced (``early_stopping``, ``max_iter``)."""
+    """The fold's tuned boosting with some settings replaced (``early_stopping``, ``max_iter``, ``max_features``)."""
     return estimators.make("hgb", fold.hgb, seed).set_params(**overrides)
 
 
@@ -145,8 +146,8 @@ def main() -> None:
         fold = Fold(args.results, k, table)
         for variant in args.variants.split(","):
             proba, iterations = VARIANTS[variant](fold)
-            figures = [metrics.metrics(fold.y_test, proba, fold.classes)["accuracy"]]
-            figures.append(metrics.metrics(fold.y_test, proba, fold.classes)["auc_pr_macro"])
+            song = metrics.metrics(fold.y_test, proba, fold.classes)
+            figures = [song["accuracy"], song["auc_pr_macro"]]
             for rule in rules:
                 pooled = pooling.pool(proba, fold.test_artists, rule.name, fold.shares)
                 figures.append(metrics.metrics(fold.y_test, pooled, fold.classes)["accuracy"])
