@@ -25,7 +25,6 @@ configs/artist_disjoint.yaml and configs/ablation/recipe.yaml, with the schema's
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import zlib
 from pathlib import Path
@@ -40,12 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments import fold_table  # noqa: E402
+from experiments.pooled_levers import outer_run, seed_averaged_boosting, tuned_boosting  # noqa: E402
 from workflow_scripts.evaluation import pooling  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
-from workflow_scripts.models import estimators  # noqa: E402
 
 CONFIGS = ("config.yaml", "configs/study.yaml", "configs/artist_disjoint.yaml", "configs/ablation/recipe.yaml")
-SEEDS = (42, 43)
 
 
 def headline_config() -> dict[str, Any]:
@@ -107,9 +105,7 @@ def run_fold(results: Path, k: int, mode: str, config: dict[str, Any], selection
     X, y, _, _ = features.training_set(arrays)
     classes = list(arrays["classes"])
     keep = [classes.index(genre) for genre in sorted(set(six["genre"]))]
-    tuned = json.loads((results / "outer" / str(k) / "metrics.json").read_text())["tuned_params"]["hgb"]
-    hgb = {**tuned, "max_iter": 500, "grid": {}}
-    proba = np.mean([estimators.make("hgb", hgb, seed).fit(X, y).predict_proba(arrays["X_test"]) for seed in SEEDS], axis=0)[:, keep]
+    proba = seed_averaged_boosting(tuned_boosting(outer_run(results, k)), X, y, arrays["X_test"])[:, keep]
     proba /= proba.sum(axis=1, keepdims=True)
     y_test = np.searchsorted(keep, arrays["y_test"])
     shares = pooling.class_shares(np.searchsorted(keep, y[np.isin(y, keep)]), len(keep))

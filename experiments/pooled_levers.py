@@ -112,8 +112,8 @@ class Fold:
         texts = (songs["Track"].fillna("") + " | " + songs["Title"].fillna("")).str.lower()
         self.texts, self.test_texts = texts.loc[rows].to_numpy(), texts.loc[arrays["row_test"]].to_numpy()
         self.test_shared = songs["Uri"].loc[arrays["row_test"]].isin(songs["Uri"].loc[rows]).to_numpy()
-        run = json.loads((results / "outer" / str(k) / "metrics.json").read_text())
-        self.hgb = {**run["tuned_params"]["hgb"], "max_iter": 500, "grid": {}}
+        run = outer_run(results, k)
+        self.hgb = tuned_boosting(run)
         self.network_params = run["network_params"]
         self.n_es = len(arrays["y_es"])  # the training rows end with the network's early-stopping rows
 
@@ -143,11 +143,26 @@ class Fold:
         return _document_proba(self, self.artists, self.y, self.test_artists)
 
     def boosting(self, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
-        """Boosting's test probabilities, averaged over :data:`SEEDS`."""
-        weight = None if weight is None else weight / weight.mean()
-        return np.mean(
-            [estimators.make("hgb", self.hgb, seed).fit(X, y, sample_weight=weight).predict_proba(X_test) for seed in SEEDS], axis=0
-        )
+        """The fold's boosting's test probabilities, averaged over :data:`SEEDS`."""
+        return seed_averaged_boosting(self.hgb, X, y, X_test, weight)
+
+
+def outer_run(results: Path, k: int) -> dict[str, Any]:
+    """What the outer evaluation of fold ``k`` recorded (``metrics.json``): tuned settings, network."""
+    return json.loads((results / "outer" / str(k) / "metrics.json").read_text())
+
+
+def tuned_boosting(run: dict[str, Any]) -> dict[str, Any]:
+    """Boosting's settings as an outer fold's evaluation tuned them, to be fit without a grid."""
+    return {**run["tuned_params"]["hgb"], "max_iter": 500, "grid": {}}
+
+
+def seed_averaged_boosting(
+    settings: dict[str, Any], X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Boosting's test probabilities, averaged over :data:`SEEDS` (``weight``: per training row, rescaled to mean 1)."""
+    weight = None if weight is None else weight / weight.mean()
+    return np.mean([estimators.make("hgb", settings, seed).fit(X, y, sample_weight=weight).predict_proba(X_test) for seed in SEEDS], axis=0)
 
 
 def _log(p: np.ndarray) -> np.ndarray:
