@@ -30,9 +30,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments import fold_table  # noqa: E402
-from experiments.pooled_levers import SEEDS, Fold  # noqa: E402
-from workflow_scripts.evaluation import metrics, pooling  # noqa: E402
+from experiments.pooled_levers import SEEDS, Fold, score_variants  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
 
 MIN_REST = 20
@@ -71,26 +69,16 @@ def main() -> None:
     parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
     parser.add_argument("--variants", default="six,fine10,fine5")
     args = parser.parse_args()
-    table = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
-    fine = pd.read_csv(LABELS).set_index("row")["Genre"].reindex(table.index)
-    scores: dict[str, list[tuple[float, ...]]] = {}
-    rules = list(pooling.POOLINGS.values())
-    for k in range(5):
-        fold = Fold(args.results, k, table)
-        for variant in args.variants.split(","):
-            if variant == "six":
-                proba, n_classes = fold.hgb_test, len(fold.classes)
-            else:
-                proba, n_classes = fine_boosting(fold, fine, int(variant.removeprefix("fine")))
-            song = metrics.metrics(fold.y_test, proba, fold.classes)
-            figures = [song["accuracy"], song["auc_pr_macro"]]
-            for rule in rules:
-                pooled = pooling.pool(proba, fold.test_artists, rule.name, fold.shares)
-                figures.append(metrics.metrics(fold.y_test, pooled, fold.classes)["accuracy"])
-            scores.setdefault(variant, []).append(tuple(figures))
-            cells = " ".join(f"{f:.4f}" for f in figures)
-            print(f"fold {k} {variant:7s} classes {n_classes} song, macro, pooled by {[r.name for r in rules]}: {cells}", flush=True)
-    fold_table.print_table(scores, ["song accuracy", "song macro AUC-PR", *[f"pooled, {r.name}" for r in rules]])
+    songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
+    fine = pd.read_csv(LABELS).set_index("row")["Genre"].reindex(songs.index)
+
+    def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
+        if variant == "six":
+            return fold.hgb_test, f"classes {len(fold.classes)}"
+        proba, n_classes = fine_boosting(fold, fine, int(variant.removeprefix("fine")))
+        return proba, f"classes {n_classes}"
+
+    score_variants(args.results, args.variants.split(","), predict)
 
 
 if __name__ == "__main__":

@@ -43,16 +43,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments import fold_table  # noqa: E402
 from experiments.network_grid import TRAINING  # noqa: E402
-from experiments.pooled_levers import SEEDS, Fold  # noqa: E402
-from workflow_scripts.evaluation import metrics, pooling  # noqa: E402
+from experiments.pooled_levers import SEEDS, Fold, score_variants  # noqa: E402
 from workflow_scripts.models import estimators, network  # noqa: E402
 from workflow_scripts.split.folds import shared_track_groups  # noqa: E402
 
@@ -139,22 +136,12 @@ def main() -> None:
     parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     args = parser.parse_args()
-    table = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
-    scores: dict[str, list[tuple[float, ...]]] = {}
-    rules = list(pooling.POOLINGS.values())
-    for k in range(5):
-        fold = Fold(args.results, k, table)
-        for variant in args.variants.split(","):
-            proba, iterations = VARIANTS[variant](fold)
-            song = metrics.metrics(fold.y_test, proba, fold.classes)
-            figures = [song["accuracy"], song["auc_pr_macro"]]
-            for rule in rules:
-                pooled = pooling.pool(proba, fold.test_artists, rule.name, fold.shares)
-                figures.append(metrics.metrics(fold.y_test, pooled, fold.classes)["accuracy"])
-            scores.setdefault(variant, []).append(tuple(figures))
-            cells = " ".join(f"{f:.4f}" for f in figures)
-            print(f"fold {k} {variant:8s} iterations {iterations} song, macro, pooled by {[r.name for r in rules]}: {cells}", flush=True)
-    fold_table.print_table(scores, ["song accuracy", "song macro AUC-PR", *[f"pooled, {r.name}" for r in rules]])
+
+    def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
+        proba, iterations = VARIANTS[variant](fold)
+        return proba, f"iterations {iterations}"
+
+    score_variants(args.results, args.variants.split(","), predict)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,8 @@ from workflow_scripts.features import song_texts  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
 
 SEEDS = (42, 43)
+#: what :meth:`Fold.figures` returns, in order
+FIGURES = ("song accuracy", "song macro AUC-PR", *(f"pooled, {rule}" for rule in pooling.POOLINGS))
 BASELINES = {"knn": {"n_neighbors": 12}, "svm": {"C": 1.0, "gamma": "scale"}}
 
 
@@ -142,9 +144,33 @@ class Fold:
         """The document model's test probabilities (fit once; ``doc``, ``doc_blend`` and ``doc_rows`` use them)."""
         return _document_proba(self, self.artists, self.y, self.test_artists)
 
+    def figures(self, proba: np.ndarray) -> tuple[float, ...]:
+        """Test probabilities ``proba`` scored as :data:`FIGURES` names: song-level accuracy and
+        macro AUC-PR, then accuracy pooled over each test artist's songs by each rule of
+        ``evaluation.pooling`` (the training rows' genre shares as the prior)."""
+        song = metrics.metrics(self.y_test, proba, self.classes)
+        pooled = [pooling.pool(proba, self.test_artists, rule, self.shares) for rule in pooling.POOLINGS]
+        return (song["accuracy"], song["auc_pr_macro"], *(metrics.metrics(self.y_test, p, self.classes)["accuracy"] for p in pooled))
+
     def boosting(self, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """The fold's boosting's test probabilities, averaged over :data:`SEEDS`."""
         return seed_averaged_boosting(self.hgb, X, y, X_test, weight)
+
+
+def score_variants(results: Path, variants: Sequence[str], predict: Callable[[Fold, str], tuple[np.ndarray, str]]) -> None:
+    """On each outer fold of ``results``, score each variant's test probabilities (``predict``
+    gives them and a note for the log line) by :meth:`Fold.figures`, then print the table."""
+    songs = pd.read_parquet(results / "data" / "selected.parquet").set_index("row")
+    scores: dict[str, list[tuple[float, ...]]] = {}
+    for k in range(5):
+        fold = Fold(results, k, songs)
+        for variant in variants:
+            proba, note = predict(fold, variant)
+            figures = fold.figures(proba)
+            scores.setdefault(variant, []).append(figures)
+            cells = " ".join(f"{f:.4f}" for f in figures)
+            print(f"fold {k} {variant:8s} {note} {', '.join(FIGURES)}: {cells}", flush=True)
+    fold_table.print_table(scores, FIGURES)
 
 
 def outer_run(results: Path, k: int) -> dict[str, Any]:
