@@ -3,6 +3,7 @@ ablation (fixed boosting, one seed) and the accuracy rows of docs/results.md (tu
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jsonschema
@@ -23,8 +24,16 @@ FEATURE_ROWS = {
     "all_minus_flags": (True, False, ["song", "description", "channel"]),
 }
 # The rows of docs/results.md's table on unseen artists: the headline recipe, with and without
-# artist context (features.artist_context), and with it augmented in training (features.context_augmentation).
-ACCURACY_ROWS = {"recipe": (False, False), "recipe_context": (True, False), "recipe_context_augmented": (True, True)}
+# artist context (features.artist_context), with it augmented in training (features.context_augmentation),
+# and with it and a grid of networks for its columns.
+ACCURACY_ROWS = {
+    "recipe": (False, False),
+    "recipe_context": (True, False),
+    "recipe_context_augmented": (True, True),
+    "recipe_context_network_grid": (True, False),
+}
+# The rows that search a grid of networks; the others compare features with one network.
+NETWORK_GRID_ROWS = {"recipe_context_network_grid"}
 
 
 def layered(path: Path) -> dict:
@@ -46,7 +55,8 @@ def test_ablation_config_is_valid_and_is_its_row(path: Path) -> None:
     features = config["features"]
     assert features["categorical"] == ["Album_type", "Licensed", "official_video"] and config["split"]["group_by"] == "artist"
     assert config["evaluation"]["outer_folds"] and config["results_dir"] == f"results/ablation/{path.stem}"
-    assert all(len(v) == 1 for v in config["grid"].values())  # one network: the rows compare features
+    networks = math.prod(len(v) for v in config["grid"].values())
+    assert networks > 1 if path.stem in NETWORK_GRID_ROWS else networks == 1
     if path.stem in FEATURE_ROWS:
         assert (features["engineered"], features["flags"], features["text"]) == FEATURE_ROWS[path.stem]
         assert not features["artist_context"] and not features["context_augmentation"]
