@@ -8,11 +8,12 @@ may separate rock, pop and electronic better. Per outer fold of a finished artis
 run, this fits boosting (the fold's tuned settings, seeds 42 and 43 averaged, as
 ``pooled_levers.py``) on the training rows labelled with their fine genre, where a fine genre
 has at least ``min_artists`` training artists (the others keep their super-genre as their
-class, or join its largest fine genre when they are fewer than 20 songs), sums each test song's probabilities over the fine genres of each super-genre, and
-scores the six-genre test rows song by song and pooled per artist by each rule of
-``evaluation.pooling`` (the training rows' genre shares as the prior).
+class, or join its largest fine genre when they are fewer than 20 songs), sums each test
+song's probabilities over the fine genres of each super-genre, and scores the six-genre test
+rows song by song and pooled per artist by each rule of ``evaluation.pooling`` (the training
+rows' genre shares as the prior).
 
-    OMP_NUM_THREADS=1 .venv/bin/python experiments/fine_genres.py /tmp/adc --variants six,fine10,fine5
+    OMP_NUM_THREADS=1 .venv/bin/python experiments/fine_genres.py /tmp/adc --variants six,fine10,fine5,fine20
 
 Variants: ``six`` (the six genres: the baseline) and ``fineN`` (fine genres with at least N
 training artists). Only the training rows' fine labels are read.
@@ -39,7 +40,8 @@ LABELS = ROOT.parent / "shared" / "reference" / "seed_song_labels.csv"
 
 def fine_classes(fold: Fold, fine: pd.Series, min_artists: int) -> tuple[np.ndarray, np.ndarray]:
     """Each training row's class (its fine genre, or its super-genre where the fine genre has
-    fewer than ``min_artists`` training artists) and each class's super-genre index."""
+    fewer than ``min_artists`` training artists, or the super-genre's largest fine genre where
+    that rest is under :data:`MIN_REST` songs) and each class's super-genre index."""
     names = fine.loc[fold.rows].to_numpy()
     artists = pd.Series(fold.artists).groupby(names).nunique()
     kept = np.isin(names, artists.index[artists >= min_artists])
@@ -67,7 +69,7 @@ def fine_boosting(fold: Fold, fine: pd.Series, min_artists: int) -> tuple[np.nda
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
-    parser.add_argument("--variants", default="six,fine10,fine5")
+    parser.add_argument("--variants", default="six,fine10,fine5,fine20")
     args = parser.parse_args()
     songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
     fine = pd.read_csv(LABELS).set_index("row")["Genre"].reindex(songs.index)
