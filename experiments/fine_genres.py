@@ -21,7 +21,6 @@ training artists). Only the training rows' fine labels are read.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.pooled_levers import SEEDS, Fold, score_variants  # noqa: E402
+from experiments.pooled_levers import SEEDS, Fold, score_variants, variants_cli  # noqa: E402
 from workflow_scripts.models import estimators  # noqa: E402
 
 MIN_REST = 20
@@ -67,11 +66,8 @@ def fine_boosting(fold: Fold, fine: pd.Series, min_artists: int) -> tuple[np.nda
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
-    parser.add_argument("--variants", default="six,fine10,fine5,fine20")
-    args = parser.parse_args()
-    songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
+    results, variants = variants_cli(__doc__, ["six", "fine10", "fine5", "fine20"])
+    songs = pd.read_parquet(results / "data" / "selected.parquet").set_index("row")
     fine = pd.read_csv(LABELS).set_index("row")["Genre"].reindex(songs.index)
 
     def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
@@ -80,7 +76,7 @@ def main() -> None:
         proba, n_classes = fine_boosting(fold, fine, int(variant.removeprefix("fine")))
         return proba, f"classes {n_classes}"
 
-    score_variants(args.results, args.variants.split(","), predict)
+    score_variants(results, variants, predict)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ songs as independent evidence), then mean ± sample std over the folds.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from collections.abc import Callable, Sequence
@@ -49,7 +48,7 @@ from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments.network_grid import TRAINING  # noqa: E402
-from experiments.pooled_levers import SEEDS, Fold, score_variants  # noqa: E402
+from experiments.pooled_levers import SEEDS, Fold, score_variants, variants_cli  # noqa: E402
 from workflow_scripts.models import estimators, network  # noqa: E402
 from workflow_scripts.split.folds import shared_track_groups  # noqa: E402
 
@@ -132,16 +131,13 @@ VARIANTS: dict[str, Callable[[Fold], tuple[np.ndarray, list[int]]]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    args = parser.parse_args()
+    results, variants = variants_cli(__doc__, list(VARIANTS))
 
     def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
         proba, iterations = VARIANTS[variant](fold)
         return proba, f"iterations {iterations}"
 
-    score_variants(args.results, args.variants.split(","), predict)
+    score_variants(results, variants, predict)
 
 
 if __name__ == "__main__":

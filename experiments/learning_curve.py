@@ -15,7 +15,6 @@ workflow's boosting).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.pooled_levers import Fold, score_variants  # noqa: E402
+from experiments.pooled_levers import Fold, score_variants, variants_cli  # noqa: E402
 from workflow_scripts.evaluation import pooling  # noqa: E402
 from workflow_scripts.split.folds import shared_track_groups  # noqa: E402
 
@@ -49,11 +48,8 @@ def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
-    parser.add_argument("--variants", default="artists25,artists50,artists75,artists100")
-    args = parser.parse_args()
-    score_variants(args.results, args.variants.split(","), predict)
+    results, variants = variants_cli(__doc__, ["artists25", "artists50", "artists75", "artists100"])
+    score_variants(results, variants, predict)
 
 
 if __name__ == "__main__":

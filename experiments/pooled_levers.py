@@ -157,6 +157,16 @@ class Fold:
         return seed_averaged_boosting(self.hgb, X, y, X_test, weight)
 
 
+def variants_cli(doc: str | None, default: Sequence[str]) -> tuple[Path, list[str]]:
+    """The command line of the scripts that score variants on a run's outer folds: the run's
+    ``results_dir`` and ``--variants`` (comma-separated; ``default`` when not given)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
+    parser.add_argument("--variants", default=",".join(default))
+    args = parser.parse_args()
+    return args.results, args.variants.split(",")
+
+
 def score_variants(results: Path, variants: Sequence[str], predict: Callable[[Fold, str], tuple[np.ndarray, str]]) -> None:
     """On each outer fold of ``results``, score each variant's test probabilities (``predict``
     gives them and a note for the log line) by :meth:`Fold.figures`, then print the table."""
@@ -390,16 +400,13 @@ VARIANTS: dict[str, Callable[[Fold], np.ndarray]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    args = parser.parse_args()
-    songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
+    results, variants = variants_cli(__doc__, list(VARIANTS))
+    songs = pd.read_parquet(results / "data" / "selected.parquet").set_index("row")
     scores: dict[str, list[tuple[float, float]]] = {}
     errors: dict[str, pd.DataFrame] = {}
     for k in range(5):
-        fold = Fold(args.results, k, songs)
-        for variant in args.variants.split(","):
+        fold = Fold(results, k, songs)
+        for variant in variants:
             proba: Any = VARIANTS[variant](fold)
             kept = ~fold.test_shared if variant == "unshared" else np.ones(len(proba), dtype=bool)
             y_test, proba, test_artists = fold.y_test[kept], proba[kept], fold.test_artists[kept]
