@@ -60,3 +60,39 @@ def test_the_ensemble_is_the_soft_vote_of_its_members() -> None:
     fitted = {name: Fixed(proba) for name, proba in members.items()}
     out = models.probabilities(fitted, np.zeros((4, 2)), None, ["knn", "svm"], only=["ensemble"])
     assert list(out) == ["ensemble"] and np.array_equal(out["ensemble"], estimators.soft_vote(members, ["knn", "svm"]))
+
+
+def _boosting_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(450, 6))
+    y = (X[:, 0] + rng.normal(scale=0.5, size=450) > 0).astype(int) + (X[:, 1] > 0.8)
+    return X, y, np.arange(450) % 3
+
+
+def test_a_searched_estimator_is_fit_with_the_grids_choice_as_a_refit_search_would() -> None:
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+
+    X, y, folds = _boosting_data()
+    settings = {**default_config()["baselines"]["hgb"], "max_iter": 40, "grid": {"max_leaf_nodes": [3, 15]}}
+    fitted = models.fit_estimator("hgb", settings, 7, X, y, folds)
+    plain = estimators.make("hgb", {**settings, "grid": {}}, 7)
+    refit = GridSearchCV(plain, {"max_leaf_nodes": [3, 15]}, cv=PredefinedSplit(folds), scoring="accuracy").fit(X, y)
+    assert fitted.max_leaf_nodes == refit.best_params_["max_leaf_nodes"]
+    assert np.array_equal(fitted.predict_proba(X), refit.best_estimator_.predict_proba(X))
+
+
+def test_boosting_as_a_bag_averages_boosters_of_their_own_seeds_and_loads_without_pickle(tmp_path) -> None:
+    from workflow_scripts.bundle import store
+
+    X, y, folds = _boosting_data()
+    settings = {**default_config()["baselines"]["hgb"], "max_iter": 40, "max_features": 0.5, "bag": 3, "grid": {"max_leaf_nodes": [3, 15]}}
+    bag = models.fit_estimator("hgb", settings, 7, X, y, folds)
+    members = bag.estimators_
+    assert len(members) == 3 and len({m.random_state for m in members}) == 3
+    assert {m.max_features for m in members} == {0.5} and len({m.max_leaf_nodes for m in members}) == 1
+    assert np.allclose(bag.predict_proba(X), np.mean([m.predict_proba(X) for m in members], axis=0))
+    assert not np.allclose(members[0].predict_proba(X), members[1].predict_proba(X))
+    store.save_skops(bag, tmp_path / "hgb.skops")
+    assert np.array_equal(store.load_skops(tmp_path / "hgb.skops").predict_proba(X), bag.predict_proba(X))
+    single = models.fit_estimator("hgb", {**settings, "bag": 1}, 7, X, y, folds)
+    assert type(single).__name__ == "HistGradientBoostingClassifier"

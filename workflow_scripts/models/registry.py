@@ -72,11 +72,11 @@ def spec(name: str) -> ModelSpec:
 
 def fit_estimator(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarray, y: np.ndarray, folds: np.ndarray | None = None) -> Any:
     """Fit the estimator ``name`` (``baselines.<name>`` settings); with ``folds``, its grid (if
-    any) is searched on those training folds and the refit best estimator is returned."""
+    any) is searched on those training folds first and the estimator is fit with its choice."""
     from workflow_scripts.models import estimators as baselines
 
-    fitted = baselines.make(name, settings, seed, folds).fit(X, y)
-    return getattr(fitted, "best_estimator_", fitted)
+    chosen = {} if folds is None else tuned_params(name, settings, seed, X, y, folds)
+    return baselines.make(name, {**settings, **chosen}, seed).fit(X, y)
 
 
 def tuned_params(name: str, settings: Mapping[str, Any], seed: int, X: np.ndarray, y: np.ndarray, folds: np.ndarray) -> dict[str, Any]:
