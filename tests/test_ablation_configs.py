@@ -25,15 +25,18 @@ FEATURE_ROWS = {
 }
 # The rows of docs/results.md's table on unseen artists: the headline recipe, with and without
 # artist context (features.artist_context), with it augmented in training (features.context_augmentation),
-# and with it and a grid of networks for its columns.
+# with it and a grid of networks for its columns, and without it with boosting as a bag.
 ACCURACY_ROWS = {
     "recipe": (False, False),
+    "recipe_boosting_bag": (False, False),
     "recipe_context": (True, False),
     "recipe_context_augmented": (True, True),
     "recipe_context_network_grid": (True, False),
 }
 # The rows that search a grid of networks; the others compare features with one network.
 NETWORK_GRID_ROWS = {"recipe_context_network_grid"}
+# The rows whose boosting differs from the headline's, and how (``baselines.hgb``).
+BOOSTING_ROWS = {"recipe_boosting_bag": {"max_features": 0.5, "bag": 8}}
 
 
 def layered(path: Path) -> dict:
@@ -61,9 +64,11 @@ def test_ablation_config_is_valid_and_is_its_row(path: Path) -> None:
         assert (features["engineered"], features["flags"], features["text"]) == FEATURE_ROWS[path.stem]
         assert not features["artist_context"] and not features["context_augmentation"]
         assert all(len(v) == 1 for v in config["baselines"]["hgb"]["grid"].values())
-    else:  # the headline's features, tuning and seeds; only the artist context differs
+    else:  # the headline's features, tuning and seeds; only the artist context (or boosting) differs
         headline = layered(REPO / "configs" / "artist_disjoint.yaml")
         context = {key: headline["features"][key] for key in ("artist_context", "context_augmentation")}
         assert {**features, **context} == headline["features"]
         assert (features["artist_context"], features["context_augmentation"]) == ACCURACY_ROWS[path.stem]
-        assert config["baselines"] == headline["baselines"] and config["evaluation"]["seeds"] == [42, 43, 44]
+        boosting = {**headline["baselines"]["hgb"], **BOOSTING_ROWS.get(path.stem, {})}
+        assert config["baselines"] == {**headline["baselines"], "hgb": boosting} and config["evaluation"]["seeds"] == [42, 43, 44]
+        assert (config["baselines"]["hgb"] != headline["baselines"]["hgb"]) == (path.stem in BOOSTING_ROWS)
