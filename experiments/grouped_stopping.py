@@ -19,6 +19,14 @@ fold's tuned settings, seeds 42 and 43 averaged, as ``pooled_levers.py``):
   of 2: a bag of boosters, each stopped on other songs (other artists);
 - ``columns8``, ``columns8_30``: ``songs8`` with each split of each tree choosing among a
   random half (30 %) of the columns (``max_features``): a bag of more varied boosters;
+  ``columns`` and ``columns16``: the same with 2 seeds (42, 43) and 16 (42-57);
+- ``columns8_prior_tuned``: ``columns8`` pooled as evidence with the prior's weight chosen on
+  the training rows' out-of-fold probabilities (``pooled_levers.tuned_prior_pool``); its
+  probabilities are pooled already, so every column of its row is that pooled figure, the
+  "pooled, evidence" one pooling a second time;
+- ``forest``, ``extra``: bags of trees instead of boosters: a random forest (each split among
+  the square root of the columns) and extremely randomised trees (among 30 % of them), 500
+  trees with leaves of at least 2 songs, seeds 42 and 43 averaged;
 - ``network_songs``: the fold's network as the workflow fits it (early stopping and learning
   rate schedule on its early-stopping rows, a stratified 20 % of the training songs), seeds 42
   and 43 averaged;
@@ -42,13 +50,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments.network_grid import TRAINING  # noqa: E402
-from experiments.pooled_levers import SEEDS, Fold, score_variants, variants_cli  # noqa: E402
+from experiments.pooled_levers import SEEDS, Fold, score_variants, tuned_prior_pool, variants_cli  # noqa: E402
 from workflow_scripts.models import estimators, network  # noqa: E402
 from workflow_scripts.split.folds import shared_track_groups  # noqa: E402
 
@@ -77,6 +86,11 @@ def artists(fold: Fold, seeds: Sequence[int] = SEEDS) -> tuple[np.ndarray, list[
     return np.mean(probas, axis=0), iterations
 
 
+def columns8_prior_tuned(fold: Fold) -> tuple[np.ndarray, list[int]]:
+    proba, iterations = songs(fold, seeds=BAG, max_features=0.5)
+    return tuned_prior_pool(fold, proba), iterations
+
+
 def cv(fold: Fold) -> tuple[np.ndarray, list[int]]:
     most = int(fold.hgb["max_iter"])
     probas, iterations = [], []
@@ -92,6 +106,22 @@ def cv(fold: Fold) -> tuple[np.ndarray, list[int]]:
         probas.append(model.predict_proba(fold.X_test))
         iterations.append(best)
     return np.mean(probas, axis=0), iterations
+
+
+def _forest(
+    fold: Fold, kind: type[RandomForestClassifier] | type[ExtraTreesClassifier], max_features: float | str
+) -> tuple[np.ndarray, list[int]]:
+    """A forest of 500 trees (leaves of at least 2 songs), its test probabilities averaged over :data:`SEEDS`."""
+    forests = [kind(n_estimators=500, min_samples_leaf=2, max_features=max_features, n_jobs=2, random_state=seed) for seed in SEEDS]
+    return np.mean([model.fit(fold.X, fold.y).predict_proba(fold.X_test) for model in forests], axis=0), []
+
+
+def forest(fold: Fold) -> tuple[np.ndarray, list[int]]:
+    return _forest(fold, RandomForestClassifier, "sqrt")
+
+
+def extra(fold: Fold) -> tuple[np.ndarray, list[int]]:
+    return _forest(fold, ExtraTreesClassifier, 0.3)
 
 
 def _network(fold: Fold, split: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[int]]:
@@ -125,6 +155,11 @@ VARIANTS: dict[str, Callable[[Fold], tuple[np.ndarray, list[int]]]] = {
     "artists8": functools.partial(artists, seeds=BAG),
     "columns8": functools.partial(songs, seeds=BAG, max_features=0.5),
     "columns8_30": functools.partial(songs, seeds=BAG, max_features=0.3),
+    "columns": functools.partial(songs, max_features=0.5),
+    "columns16": functools.partial(songs, seeds=tuple(range(42, 58)), max_features=0.5),
+    "columns8_prior_tuned": columns8_prior_tuned,
+    "forest": forest,
+    "extra": extra,
     "network_songs": network_songs,
     "network_artists": network_artists,
 }

@@ -190,7 +190,7 @@ def outer_run(results: Path, k: int) -> dict[str, Any]:
 
 def tuned_boosting(run: dict[str, Any]) -> dict[str, Any]:
     """Boosting's settings as an outer fold's evaluation tuned them, to be fit without a grid."""
-    return {**run["tuned_params"]["hgb"], "max_iter": 500, "grid": {}}
+    return {**run["tuned_params"]["hgb"], "max_iter": 500, "max_features": 1.0, "bag": 1, "grid": {}}
 
 
 def seed_averaged_boosting(
@@ -269,13 +269,19 @@ def balanced(fold: Fold) -> np.ndarray:
     return posterior / posterior.sum(axis=1, keepdims=True)
 
 
-def prior_tuned(fold: Fold) -> np.ndarray:
-    """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
+def tuned_prior_pool(fold: Fold, proba: np.ndarray) -> np.ndarray:
+    """Test probabilities ``proba`` pooled as evidence, the prior's weight chosen to maximise
+    pooled accuracy of boosting's out-of-fold probabilities over the training rows."""
     out_of_fold = fold.hgb_out_of_fold
     accuracy = [(_prior_pool(out_of_fold, fold.artists, fold.shares, w).argmax(axis=1) == fold.y).mean() for w in PRIOR_WEIGHTS]
     weight = float(PRIOR_WEIGHTS[int(np.argmax(accuracy))])
-    print(f"prior_tuned: weight {weight} (out-of-fold pooled {max(accuracy):.4f}; weight 1: {accuracy[8]:.4f})", flush=True)
-    return _prior_pool(hgb(fold), fold.test_artists, fold.shares, weight)
+    print(f"prior weight {weight} (out-of-fold pooled {max(accuracy):.4f}; weight 1: {accuracy[8]:.4f})", flush=True)
+    return _prior_pool(proba, fold.test_artists, fold.shares, weight)
+
+
+def prior_tuned(fold: Fold) -> np.ndarray:
+    """``prior`` with the prior's weight chosen on the training rows' out-of-fold probabilities."""
+    return tuned_prior_pool(fold, hgb(fold))
 
 
 def blend(fold: Fold) -> np.ndarray:
