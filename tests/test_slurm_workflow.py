@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import signal
 import subprocess
@@ -178,22 +179,46 @@ def squeue(cluster: SlurmCluster, *args: str) -> list[list[str]]:
 
 def first_network_done(cluster: SlurmCluster, log: Path) -> bool:
     """A grid-search job of the run logging to ``log`` (not of the scenarios beside it) runs its
-    step .1: its step .0 has trained, written and recorded a network.
+    step .1, launched: its step .0 has trained, written and recorded a network.
 
-    (From slurmctld's live view; sacct learns of finished steps some seconds later.)
+    (From slurmctld's live view; sacct learns of finished steps some seconds later.) Launched:
+    the step's task has started a process of its own, so a cancellation that follows does not
+    fall into the step's launch, where it can leave slurmstepd waiting for a task that never
+    ends ("Kill task failed"), and SLURM drains the node.
     """
     name = started_run_id(log)
-    steps = cluster.run("squeue", "-s", "-h", "-o", "%i", check=False).stdout.split()
-    return bool(name) and any(f"{row[0]}.1" in steps for row in squeue(cluster, f"--name={name}") if row[2] == HPO)
+    rows = squeue(cluster, f"--name={name}") if name else []
+    return any(launched_step(cluster, f"{row[0]}.1") is not None for row in rows if row[2] == HPO)
 
 
-def seconds(elapsed: str) -> int:
-    """squeue's %M ("0:03", "1:02:03", "1-00:00:00") in seconds."""
-    days, _, clock = elapsed.rpartition("-")
-    total = 0
-    for part in clock.split(":"):
-        total = total * 60 + int(part)
-    return total + int(days or 0) * 86400
+def launched_step(cluster: SlurmCluster, step: str) -> list[int] | None:
+    """The PIDs of job step ``step`` (``"12.0"``), its task's first, once that task has started a
+    process of its own (``scontrol listpids`` on the one node); None before, or without the step."""
+    task: list[int] = []
+    children: list[int] = []
+    for line in cluster.run("scontrol", "listpids", step, check=False).stdout.splitlines():
+        fields = line.split()  # PID JOBID STEPID LOCALID GLOBALID; LOCALID "-" for the task's descendants
+        if len(fields) == 5 and fields[0].isdigit():
+            (children if fields[3] == "-" else task).append(int(fields[0]))
+    return task + children if task and children else None
+
+
+def kill_step(pids: list[int]) -> None:
+    """SIGKILL a job step's processes, its task first, as the kernel's OOM killer or a crash ends a
+    job: srun reports the task "Killed" and the job fails. (Not ``scancel --signal=KILL``: that
+    takes slurmstepd's kill path, which on a loaded machine has drained the node.)"""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def assert_not_drained(cluster: SlurmCluster, when: str) -> None:
+    """Fail, with slurmd's log first, if SLURM is draining or has drained the node."""
+    drained = cluster.run("sinfo", "-h", "-N", "-o", "%t %E", check=False).stdout
+    if drained.startswith(("drain", "drng")):  # draining or drained
+        raise AssertionError(f"SLURM drained the node {when}: {drained}\n{cluster.daemon_logs(lines=60, first=('slurmd', 'slurmctld'))}")
 
 
 def running_or_pending(cluster: SlurmCluster, name: str) -> list[list[str]]:
@@ -329,6 +354,7 @@ def runs(
         except AssertionError:
             pass
         out["left_in_queue"] = squeue(cluster, f"--name={ids[0]}")
+        assert_not_drained(cluster, "after the interrupted run's jobs were cancelled")
         out["kept"] = {p.stem: p.stat().st_mtime_ns for p in runs_dir.glob("*.json")}
         out["times"]["first run stopped"] = time.monotonic() - t0
 
@@ -341,18 +367,17 @@ def runs(
         deadline = time.monotonic() + RERUN_S
         while second.poll() is None and time.monotonic() < deadline:
             if out["killed"] is None:
-                # Its step .0 running for 2 s: Python is up (a signal during the step's launch can
-                # leave slurmstepd waiting for a task that never ends, and SLURM drains the node).
-                steps = dict(line.split("|") for line in cluster.run("squeue", "-s", "-h", "-o", "%i|%M", check=False).stdout.split())
-                # (this run's job: the scenarios alongside run grid-search jobs too)
+                # Its step .0 launched (see launched_step), of this run's job: the scenarios
+                # alongside run grid-search jobs too.
                 name = started_run_id(second_log)
                 rows = squeue(cluster, f"--name={name}") if name else []
-                training = [row[0] for row in rows if row[2] == HPO and seconds(steps.get(f"{row[0]}.0", "0:00")) >= 2]
-                if training and cluster.run("scancel", "--signal=KILL", f"{training[0]}.0", check=False).returncode == 0:
-                    out["killed"] = training[0]
-            drained = cluster.run("sinfo", "-h", "-N", "-o", "%t %E", check=False).stdout
-            if drained.startswith(("drain", "drng")):  # draining or drained
-                raise AssertionError(f"SLURM drained the node: {drained}\n{cluster.daemon_logs()}")
+                for job in (row[0] for row in rows if row[2] == HPO):
+                    pids = launched_step(cluster, f"{job}.0")
+                    if pids:
+                        kill_step(pids)
+                        out["killed"] = job
+                        break
+            assert_not_drained(cluster, "during the rerun")
             time.sleep(0.5)
         if second.poll() is None:
             raise AssertionError(f"the rerun did not finish within {RERUN_S} s:\n{tail(second_log)}{cluster_state(cluster)}")

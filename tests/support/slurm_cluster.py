@@ -274,6 +274,9 @@ MinJobAge=600
 SchedulerParameters=sched_interval=2
 InactiveLimit=0
 KillWait=5
+# slurmstepd drains the node when a signalled step outlives this (default 60 s); a loaded
+# machine can take longer to end a job's processes
+UnkillableStepTimeout=180
 Waittime=0
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
