@@ -62,7 +62,8 @@ from workflow_scripts.models import estimators, network  # noqa: E402
 from workflow_scripts.split.folds import shared_track_groups  # noqa: E402
 
 HELD_OUT = 0.15
-BAG = tuple(range(42, 50))
+BAG = tuple(range(42, 50))  # the seeds of a bag of 8 boosters
+BAG16 = tuple(range(BAG[0], BAG[0] + 16))
 
 
 def _boosting(fold: Fold, seed: int, **overrides: object):
@@ -156,7 +157,7 @@ VARIANTS: dict[str, Callable[[Fold], tuple[np.ndarray, list[int]]]] = {
     "columns8": functools.partial(songs, seeds=BAG, max_features=0.5),
     "columns8_30": functools.partial(songs, seeds=BAG, max_features=0.3),
     "columns": functools.partial(songs, max_features=0.5),
-    "columns16": functools.partial(songs, seeds=tuple(range(42, 58)), max_features=0.5),
+    "columns16": functools.partial(songs, seeds=BAG16, max_features=0.5),
     "columns8_prior_tuned": columns8_prior_tuned,
     "forest": forest,
     "extra": extra,

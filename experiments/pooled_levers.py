@@ -85,6 +85,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments import fold_table  # noqa: E402
+from workflow_scripts.core import footprint  # noqa: E402
 from workflow_scripts.evaluation import metrics, pooling  # noqa: E402
 from workflow_scripts.features import pipeline as features  # noqa: E402
 from workflow_scripts.features import song_texts  # noqa: E402
@@ -190,7 +191,7 @@ def outer_run(results: Path, k: int) -> dict[str, Any]:
 
 def tuned_boosting(run: dict[str, Any]) -> dict[str, Any]:
     """Boosting's settings as an outer fold's evaluation tuned them, to be fit without a grid."""
-    return {**run["tuned_params"]["hgb"], "max_iter": 500, "max_features": 1.0, "bag": 1, "grid": {}}
+    return {**footprint.defaults("baselines.hgb"), **run["tuned_params"]["hgb"], "grid": {}}
 
 
 def seed_averaged_boosting(

@@ -36,6 +36,19 @@ def test_a_leaf_without_a_footprint_is_an_error() -> None:
         footprint.leaves(schema)
 
 
+def test_section_defaults_are_the_schemas_nested_as_in_the_config() -> None:
+    config = default_config()  # config.yaml, whose values are the schema's defaults (test_config_errors)
+    assert footprint.defaults("labels") == {key: value for key, value in config["labels"].items() if key != "source"}  # required
+    hgb = footprint.defaults("baselines.hgb")
+    assert hgb == {key: value for key, value in config["baselines"]["hgb"].items() if key != "grid"}  # grid: no defaults
+    schema = {"properties": {"a": {"properties": {"b": {"default": 1, "x-reruns": []}, "c": {"$ref": "#/$defs/c"}}}}}
+    schema["$defs"] = {"c": {"properties": {"d": {"default": [2], "x-reruns": []}}}}
+    assert footprint.defaults("", schema) == {"a": {"b": 1, "c": {"d": [2]}}}
+    for wrong in ("nothing", "a.b", "a.b.c"):
+        with pytest.raises(KeyError, match=f"declares no section {wrong}"):
+            footprint.defaults(wrong, schema)
+
+
 def test_when_holds_for_values_lists_and_any_non_empty_value() -> None:
     config = default_config()
     leaves = {leaf.name: leaf for leaf in footprint.leaves()}

@@ -76,6 +76,23 @@ def schema_leaves(document: Mapping[str, Any] | None = None) -> Iterator[tuple[t
     yield from walk(document, ())
 
 
+def defaults(section: str = "", document: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The schema's defaults under a dotted section (``"labels"``, ``"baselines.hgb"``; ``""``:
+    all), nested as in the config; leaves without a default are left out."""
+    prefix = tuple(section.split(".")) if section else ()
+    inside = [(path[len(prefix) :], node) for path, node in schema_leaves(document) if path[: len(prefix)] == prefix]
+    if not inside or inside[0][0] == ():
+        raise KeyError(f"schemas/config.schema.yaml declares no section {section}")
+    out: dict[str, Any] = {}
+    for path, node in inside:
+        if "default" in node:
+            level = out
+            for part in path[:-1]:
+                level = level.setdefault(part, {})
+            level[path[-1]] = node["default"]
+    return out
+
+
 def leaves(document: Mapping[str, Any] | None = None) -> list[Footprint]:
     """Every leaf key of the schema as a Footprint, in order.
 
