@@ -8,9 +8,10 @@ evidence from SLURM's own accounting (``sacct``), the SLURM job logs and Snakema
    from a script starts it. When the first grid-search SLURM job has finished its first
    network and trains its second, the run gets ``kill -INT <pid>``: the Snakefile restored
    SIGINT, so it stops as Ctrl-C stops a run in a terminal.
-2. The same command again resumes the run. While it runs, the training step of its first
-   grid-search SLURM job gets SIGKILL (``scancel --signal=KILL <job>.0``), as from the
-   kernel's OOM killer or a crash; the job fails and the profile's ``retries: 1`` resubmits it.
+2. The same command again resumes the run. While it runs, the processes of the training step
+   of its first grid-search SLURM job get SIGKILL (``kill -9``, PIDs from ``scontrol
+   listpids <job>.0``), as from the kernel's OOM killer or a crash; the job fails and the
+   profile's ``retries: 1`` resubmits it.
 3. The same config run locally (the session's ``small_run``, which tests/test_workflow.py and
    tests/test_report.py read too) must give the same numbers.
 4. Alongside, ``search.jobs: family`` through the same profile (grid search only), grouped by 2.
