@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import signal
 import subprocess
@@ -52,7 +51,7 @@ from tests.conftest import (
     workflow_args,
     write_config,
 )
-from tests.support.processes import kill_processes_under, start_with, stop_group
+from tests.support.processes import kill_all, kill_processes_under, start_with, stop_group
 from tests.support.slurm_cluster import SlurmCluster, _pid_alive, sacct_jobs, slurm_unavailable_reason
 from workflow_scripts.search import grid as grid_lib
 from workflow_scripts.search import hpo
@@ -202,17 +201,6 @@ def launched_step(cluster: SlurmCluster, step: str) -> list[int] | None:
         if len(fields) == 5 and fields[0].isdigit():
             (children if fields[3] == "-" else task).append(int(fields[0]))
     return task + children if task and children else None
-
-
-def kill_step(pids: list[int]) -> None:
-    """SIGKILL a job step's processes, its task first, as the kernel's OOM killer or a crash ends a
-    job: srun reports the task "Killed" and the job fails. (Not ``scancel --signal=KILL``: that
-    takes slurmstepd's kill path, which on a loaded machine has drained the node.)"""
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def assert_not_drained(cluster: SlurmCluster, when: str) -> None:
@@ -372,10 +360,13 @@ def runs(
                 # alongside run grid-search jobs too.
                 name = started_run_id(second_log)
                 rows = squeue(cluster, f"--name={name}") if name else []
+                # Its processes get SIGKILL, the task first, as the kernel's OOM killer or a crash
+                # ends a job: srun reports the task "Killed" and the job fails. (Not ``scancel
+                # --signal=KILL``: slurmstepd's kill path has drained the node on a loaded machine.)
                 for job in (row[0] for row in rows if row[2] == HPO):
                     pids = launched_step(cluster, f"{job}.0")
                     if pids:
-                        kill_step(pids)
+                        kill_all(pids)
                         out["killed"] = job
                         break
             assert_not_drained(cluster, "during the rerun")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -90,12 +90,17 @@ def processes_under(folder: Path) -> dict[int, str]:
     return found
 
 
-def kill_processes_under(folder: Path) -> dict[int, str]:
-    """SIGKILL every process working under ``folder``; return those it found (pid: command line)."""
-    found = processes_under(folder)
-    for pid in found:
+def kill_all(pids: Iterable[int]) -> None:
+    """SIGKILL each of ``pids`` in turn; one that has already gone is skipped."""
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def kill_processes_under(folder: Path) -> dict[int, str]:
+    """SIGKILL every process working under ``folder``; return those it found (pid: command line)."""
+    found = processes_under(folder)
+    kill_all(found)
     return found
