@@ -55,10 +55,12 @@ def finished(tmp_path_factory: pytest.TempPathFactory, proxy, synthetic) -> dict
     workdir = tmp_path_factory.mktemp("workflow")
     config = small_config(proxy.url, workdir / "cache", dataset=synthetic.csv)
     configfile = write_config(workdir / "config.yaml", config)
-    run_workflow(workdir, configfile, umask=UMASK)
+    scratch = tmp_path_factory.mktemp("tmpdir")  # the run's temporary folder, for test_jobs_leave_no_temporary_files
+    run_workflow(workdir, configfile, umask=UMASK, env={"TMPDIR": str(scratch)})
     files = [p for folder in ("results", "cache") for p in (workdir / folder).rglob("*") if p.is_file()]
     modes = {p.relative_to(workdir).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in files}  # before any rerun
-    return {"workdir": workdir, "config": config, "configfile": configfile, "requests": proxy.total, "modes": modes}
+    left = sorted(p.name for p in scratch.rglob("*"))
+    return {"workdir": workdir, "config": config, "configfile": configfile, "requests": proxy.total, "modes": modes, "tmp_left": left}
 
 
 def test_end_to_end_metrics_and_report(finished: dict) -> None:
@@ -72,6 +74,12 @@ def test_end_to_end_metrics_and_report(finished: dict) -> None:
 def test_end_to_end_on_real_data(small_run: dict) -> None:
     assert_metrics(small_run["workdir"], small_run["config"])
     assert_report(small_run["report"])
+
+
+def test_jobs_leave_no_temporary_files(finished: dict) -> None:
+    """The training jobs end with a fast exit (core/step.exit_now) that still runs the atexit
+    handlers: TensorFlow's autograph removes the source file it wrote for each traced epoch."""
+    assert finished["tmp_left"] == []
 
 
 def test_outputs_get_the_permissions_of_the_umask(finished: dict) -> None:
