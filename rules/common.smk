@@ -15,6 +15,7 @@ os.environ.update(
 )
 
 from workflow_scripts.core import config_checks, footprint  # noqa: E402
+from workflow_scripts.data import dataset as dataset_lib  # noqa: E402
 from workflow_scripts.models import registry as models_lib  # noqa: E402
 from workflow_scripts.core.errors import UserError  # noqa: E402
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 import stat
@@ -36,6 +37,7 @@ from tests.conftest import (
 from tests.support import rerun_walk
 from tests.support.fault_proxy import FaultProxy
 from workflow_scripts.core import footprint as footprint_lib
+from workflow_scripts.core.fileio import sha256_file
 from workflow_scripts.search import hpo
 
 pytestmark = [pytest.mark.integration]
@@ -117,12 +119,38 @@ def test_second_run_does_nothing(finished: dict) -> None:
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_the_dataset_is_compared_by_its_bytes_not_its_time(finished: dict) -> None:
+    """A CSV with a newer time and the same bytes (a share mounted again) reruns nothing; other
+    bytes rerun validation and all that follows, in one run (nothing waits for a second)."""
+    csv = Path(finished["config"]["dataset"]["path"])
+    original, times = csv.read_bytes(), csv.stat()
+    try:
+        os.utime(csv, ns=(times.st_atime_ns, times.st_mtime_ns + 3_600 * 10**9))
+        same = run_workflow(finished["workdir"], finished["configfile"], "--dry-run")
+        assert planned_jobs(same) == {}, same.stdout[-2000:]
+        csv.write_bytes(original + b"\n")  # an empty last line: other bytes, the same songs
+        other = planned_jobs(run_workflow(finished["workdir"], finished["configfile"], "--dry-run"))
+        assert other["validate_dataset"] == 1 and other["select_songs"] == 1 and other["evaluate"] == 1, other
+    finally:
+        csv.write_bytes(original)
+        os.utime(csv, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+
+def test_a_wrong_pin_stops_the_run_before_any_job(finished: dict, tmp_path: Path) -> None:
+    wrong = "0" * 64
+    config = {**finished["config"], "dataset": {**finished["config"]["dataset"], "sha256": wrong}}
+    result = run_workflow(finished["workdir"], write_config(tmp_path / "pin.yaml", config), "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and wrong in output and sha256_file(finished["config"]["dataset"]["path"]) in output
+    assert "set dataset.sha256" in output and "Traceback" not in output and "Job stats" not in output
+
+
 # Keys the walk sets to a value its schema alone does not make valid or telling: the value
 # (a function of the walk's folder where it names a file) and companion changes the config
 # checks require. Every other leaf gets another value made from its schema.
 WALK_VALUES: dict[str, Any] = {
     "dataset.path": lambda config, folder, synthetic: str(shutil.copy(synthetic.csv, folder / "songs-copy.csv")),
-    "dataset.sha256": "0" * 64,
+    "dataset.sha256": lambda config, folder, synthetic: sha256_file(synthetic.csv),  # the right pin: reruns nothing
     "dataset.kaggle_handle": "someone/some-dataset",
     "dataset.url": "https://example.org/songs.csv",
     "labels.endpoint": "http://127.0.0.1:9/sparql",

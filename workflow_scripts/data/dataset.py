@@ -217,6 +217,12 @@ def check_sha256(path: str | Path, expected: str | None) -> str:
     return actual
 
 
+def pinned_sha256(path: str | Path, expected: str | None) -> str:
+    """The CSV's SHA-256 checked against the pin (``check_sha256``), or "" while the CSV is not
+    there yet (a download to come, whose validation checks the pin)."""
+    return check_sha256(path, expected) if Path(path).is_file() else ""
+
+
 def csv_to_parquet(csv_path: Path, parquet_path: Path, expected_sha256: str | None = None) -> tuple[pd.DataFrame, str]:
     """Check the CSV's SHA-256 (when pinned), read, validate and write it as typed parquet
     (atomically). Returns the frame and the CSV's SHA-256."""
