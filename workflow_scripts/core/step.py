@@ -36,8 +36,8 @@ def run_step(main: Callable[[Any], None], smk: Any, fast_exit: bool = False) -> 
 
 
 def exit_now() -> None:
-    """Exit 0 without the interpreter's teardown: the ``atexit`` handlers run, the logs are
-    flushed and closed, then ``os._exit``.
+    """Exit 0 without the interpreter's teardown: the ``atexit`` handlers run (among them
+    ``logging.shutdown``, which flushes and closes the logs), then ``os._exit``.
 
     For a job that has imported TensorFlow the teardown (destroying its modules and threads)
     costs about 2 CPU seconds (benchmarks/bench_step.py; figures in benchmarks/README.md). Call it only
@@ -47,7 +47,6 @@ def exit_now() -> None:
     each traced function (``__autograph_generated_file*.py``), one per training job otherwise.
     """
     atexit._run_exitfuncs()  # what a normal exit runs before the teardown (no public name)
-    logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
