@@ -13,6 +13,9 @@ RAW_CSV = (
 # its bytes, not its time (params): a copy with the same bytes (a share mounted again, a file
 # copied back) reruns nothing. A downloaded copy changes only when the download reruns.
 # (Hashing the 30 MB CSV: 0.02 s per read of the workflow, benchmarks/README.md.)
+# No job's output is an ancient() input: Snakemake 9.27 skips the jobs behind a job that must
+# run (dag.py update_needrun masks them) and an ancient() edge stops them being planned again,
+# so they would wait for a second run.
 _BY_CONTENT = DATASET["source"] == "path"
 try:
     _CSV_SHA256 = (
