@@ -226,7 +226,7 @@ def pinned_sha256(path: str | Path, expected: str | None) -> str:
 def csv_to_parquet(csv_path: Path, parquet_path: Path, expected_sha256: str | None = None) -> tuple[pd.DataFrame, str]:
     """Check the CSV's SHA-256 (when pinned), read, validate and write it as typed parquet
     (atomically). Returns the frame and the CSV's SHA-256."""
-    digest = check_sha256(csv_path, expected_sha256) if Path(csv_path).exists() else ""
+    digest = pinned_sha256(csv_path, expected_sha256)
     frame = validate(read_csv(csv_path), source=f"dataset {csv_path}")
     with atomic_path(parquet_path) as tmp:
         frame.to_parquet(tmp, index=False)
