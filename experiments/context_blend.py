@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.grouped_stopping import BAG, songs  # noqa: E402
+from experiments.grouped_stopping import VARIANTS as BAG_VARIANTS  # noqa: E402
 from experiments.pooled_levers import Fold, score_variants, variants_cli  # noqa: E402
 from workflow_scripts.evaluation import pooling  # noqa: E402
 from workflow_scripts.features import artist_context  # noqa: E402
@@ -59,7 +59,7 @@ def geometric(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @functools.cache
 def bag_evidence(fold: Fold) -> np.ndarray:
     """The bag of 8 boosters on half the columns, without context, pooled as evidence."""
-    return pooling.pool(songs(fold, seeds=BAG, max_features=0.5)[0], fold.test_artists, "evidence", fold.shares)
+    return pooling.pool(BAG_VARIANTS["columns8"](fold)[0], fold.test_artists, "evidence", fold.shares)
 
 
 def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
