@@ -66,13 +66,14 @@ BAG = tuple(range(42, 50))  # the seeds of a bag of 8 boosters
 BAG16 = tuple(range(BAG[0], BAG[0] + 16))
 
 
-def _boosting(fold: Fold, seed: int, **overrides: object):
-    """The fold's tuned boosting with some settings replaced (``early_stopping``, ``max_iter``, ``max_features``)."""
+def booster(fold: Fold, seed: int, **overrides: object):
+    """The fold's tuned boosting (unfitted) with some of its settings replaced: any parameter of
+    ``HistGradientBoostingClassifier`` (``early_stopping``, ``max_iter``, ``max_features``, ...)."""
     return estimators.make("hgb", fold.hgb, seed).set_params(**overrides)
 
 
 def songs(fold: Fold, seeds: Sequence[int] = SEEDS, **overrides: object) -> tuple[np.ndarray, list[int]]:
-    models = [_boosting(fold, seed, **overrides).fit(fold.X, fold.y) for seed in seeds]
+    models = [booster(fold, seed, **overrides).fit(fold.X, fold.y) for seed in seeds]
     return np.mean([m.predict_proba(fold.X_test) for m in models], axis=0), [m.n_iter_ for m in models]
 
 
@@ -81,7 +82,7 @@ def artists(fold: Fold, seeds: Sequence[int] = SEEDS) -> tuple[np.ndarray, list[
     probas, iterations = [], []
     for seed in seeds:
         fit, held = next(GroupShuffleSplit(n_splits=1, test_size=HELD_OUT, random_state=seed).split(fold.X, fold.y, groups))
-        model = _boosting(fold, seed).fit(fold.X[fit], fold.y[fit], X_val=fold.X[held], y_val=fold.y[held])
+        model = booster(fold, seed).fit(fold.X[fit], fold.y[fit], X_val=fold.X[held], y_val=fold.y[held])
         probas.append(model.predict_proba(fold.X_test))
         iterations.append(model.n_iter_)
     return np.mean(probas, axis=0), iterations
@@ -99,11 +100,11 @@ def cv(fold: Fold) -> tuple[np.ndarray, list[int]]:
         losses = np.zeros(most)
         for k in np.unique(fold.folds):
             held = fold.folds == k
-            model = _boosting(fold, seed, early_stopping=False).fit(fold.X[~held], fold.y[~held])
+            model = booster(fold, seed, early_stopping=False).fit(fold.X[~held], fold.y[~held])
             for i, proba in enumerate(model.staged_predict_proba(fold.X[held])):
                 losses[i] += log_loss(fold.y[held], proba, labels=range(len(fold.classes))) * held.sum()
         best = int(np.argmin(losses)) + 1
-        model = _boosting(fold, seed, early_stopping=False, max_iter=best).fit(fold.X, fold.y)
+        model = booster(fold, seed, early_stopping=False, max_iter=best).fit(fold.X, fold.y)
         probas.append(model.predict_proba(fold.X_test))
         iterations.append(best)
     return np.mean(probas, axis=0), iterations

@@ -44,9 +44,9 @@ from sklearn.metrics import log_loss
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from experiments import fold_table  # noqa: E402
+from experiments.grouped_stopping import booster, songs  # noqa: E402
 from experiments.pooled_levers import FIGURES, SEEDS, Fold  # noqa: E402
 from workflow_scripts.evaluation import pooling  # noqa: E402
-from workflow_scripts.models import estimators  # noqa: E402
 
 #: the settings searched: smoother boosters around the workflow's grid, and its own
 GRID: list[dict[str, Any]] = [
@@ -60,18 +60,13 @@ def _name(setting: dict[str, Any]) -> str:
     return f"lr{setting['learning_rate']}_leaves{setting['max_leaf_nodes']}_min{setting['min_samples_leaf']}_l2{setting['l2_regularization']:g}"
 
 
-def _booster(fold: Fold, setting: dict[str, Any], seed: int):
-    model = estimators.make("hgb", {**fold.hgb, **setting}, seed)
-    return model.set_params(min_samples_leaf=setting["min_samples_leaf"])
-
-
 def _inner(fold: Fold, setting: dict[str, Any]) -> dict[str, float]:
     """The setting's out-of-fold figures over the training rows' CV folds (seed 42)."""
     out = np.zeros((len(fold.y), len(fold.classes)))
     pooled_right = 0
     for f in np.unique(fold.folds):
         held = fold.folds == f
-        model = _booster(fold, setting, SEEDS[0]).fit(fold.X[~held], fold.y[~held])
+        model = booster(fold, SEEDS[0], **setting).fit(fold.X[~held], fold.y[~held])
         out[held] = model.predict_proba(fold.X[held])
         shares = pooling.class_shares(fold.y[~held], len(fold.classes))
         pooled = pooling.pool(out[held], fold.artists[held], "evidence", shares)
@@ -83,13 +78,9 @@ def _inner(fold: Fold, setting: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _test(fold: Fold, setting: dict[str, Any]) -> np.ndarray:
-    """The setting's test probabilities, fit on every training row, seeds 42 and 43 averaged."""
-    return np.mean([_booster(fold, setting, seed).fit(fold.X, fold.y).predict_proba(fold.X_test) for seed in SEEDS], axis=0)
-
-
 def _both(fold: Fold, setting: dict[str, Any]) -> tuple[dict[str, float], np.ndarray]:
-    return _inner(fold, setting), _test(fold, setting)
+    """The setting's inner figures, and its test probabilities (fit on every training row, seeds 42 and 43 averaged)."""
+    return _inner(fold, setting), songs(fold, **setting)[0]
 
 
 def main() -> None:
