@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -257,11 +257,12 @@ def test_reset_raises_connection_error(server: OxigraphServer) -> None:
 # -- FaultProxy: rates, determinism, caps, stats ---------------------------------------------
 
 
-def _outcomes(upstream: str, n: int, **kwargs: object) -> list[str]:
+def _outcomes(upstream: str, n: int, queries: Sequence[str] = ("ASK {}",), **kwargs: object) -> list[str]:
+    """The outcomes of ``n`` requests, their queries taken in turn from ``queries``."""
     with FaultProxy(upstream, **kwargs) as proxy:  # type: ignore[arg-type]
         with requests.Session() as session:
-            for _ in range(n):
-                session.get(proxy.url, params={"query": "ASK {}"}, timeout=CLIENT_TIMEOUT)
+            for i in range(n):
+                session.get(proxy.url, params={"query": queries[i % len(queries)]}, timeout=CLIENT_TIMEOUT)
         assert proxy.total == n
         return [r.outcome for r in proxy.requests]
 
@@ -281,6 +282,13 @@ def test_rate_is_respected_and_deterministic(server: OxigraphServer) -> None:
 def test_max_consecutive_faults_default_is_two(server: OxigraphServer) -> None:
     outcomes = _outcomes(server.url, 9, fault="503", rate=1.0)
     assert outcomes == ["503", "503", "forwarded"] * 3
+
+
+def test_max_consecutive_faults_counts_each_query_apart(server: OxigraphServer) -> None:
+    """Clients that share the proxy (labels.concurrency) interleave their queries: a query
+    retried between the others' still gets through after two faults in a row."""
+    outcomes = _outcomes(server.url, 6, queries=("ASK {}", "ASK { ?s ?p ?o }"), fault="503", rate=1.0)
+    assert outcomes == ["503", "503", "503", "503", "forwarded", "forwarded"]
 
 
 def test_mixed_mode_draws_all_kinds(server: OxigraphServer) -> None:

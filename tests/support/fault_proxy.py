@@ -14,8 +14,9 @@ example Oxigraph's ``/query`` endpoint) with its query string, body and headers
               the upstream one, i.e. 200 for a good query; Content-Length matches the cut body)
 ``mixed``     each fault picks one of the kinds above at random
 
-After ``max_consecutive_faults`` faults in a row the next request is always forwarded
-cleanly, so a client that retries is guaranteed to get through. ``GET /__stats`` returns the
+After ``max_consecutive_faults`` faults in a row for one query (its SPARQL text), that
+query's next request is always forwarded cleanly, so a client that retries is guaranteed to
+get through, however many clients send other queries in between. ``GET /__stats`` returns the
 counters as JSON (that request itself is not counted or faulted).
 
 In-process::
@@ -45,6 +46,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -271,8 +273,8 @@ class FaultProxy(StartStop):
             Any other string is sent verbatim.
         retry_after_form: ``"seconds"`` or ``"http-date"``.
         slow_delay: seconds a ``slow`` fault waits before forwarding.
-        max_consecutive_faults: after this many faults in a row the next request is forwarded
-            cleanly; ``None`` for no limit.
+        max_consecutive_faults: after this many faults in a row for one query, its next
+            request is forwarded cleanly; ``None`` for no limit.
         host, port: where to listen; port 0 picks a free one.
         upstream_timeout: socket timeout for the upstream connection.
         verbose: log each request to stderr.
@@ -327,7 +329,7 @@ class FaultProxy(StartStop):
         self.requests: list[RequestRecord] = []
 
         self._rng = random.Random(seed)
-        self._consecutive = 0
+        self._consecutive: Counter[str | None] = Counter()  # faults in a row, per query
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: _ProxyHTTPServer | None = None
@@ -409,12 +411,12 @@ class FaultProxy(StartStop):
             roll = self._rng.random()
             kind = self._rng.choice(self.kinds) if self.kinds else None
             limit = self.max_consecutive_faults
-            capped = limit is not None and self._consecutive >= limit
+            capped = limit is not None and self._consecutive[record.query] >= limit
             if kind is None or capped or roll >= self.rate:
-                self._consecutive = 0
+                self._consecutive.pop(record.query, None)
                 self.forwarded += 1
                 return None
-            self._consecutive += 1
+            self._consecutive[record.query] += 1
             self.faulted[kind] += 1
             record.outcome = kind
             return kind
@@ -456,7 +458,7 @@ class FaultProxy(StartStop):
             self.user_agents.clear()
             self.queries.clear()
             self.requests.clear()
-            self._consecutive = 0
+            self._consecutive.clear()
 
     def records_as_dicts(self) -> list[dict[str, Any]]:
         """Recorded requests as plain dicts (body decoded as UTF-8)."""
