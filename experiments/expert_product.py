@@ -9,7 +9,7 @@ only, seeds 42 and 43 averaged per model:
 
 - ``hgb``: boosting, as ``experiments/pooled_levers.py`` fits it (the baseline).
 - ``net``: the network the outer evaluation chose, trained as the workflow's outer evaluation
-  trains it (its fit and early-stopping rows, the config's ``training`` settings).
+  trains it (its fit and early-stopping rows): ``grouped_stopping.py``'s ``network_songs``.
 - ``mean``: the mean of the two (the soft vote of these two models).
 - ``geometric``: the normalised geometric mean, sqrt(p_hgb x p_net): log-linear pooling with
   weights 1/2, no sharper than either model.
@@ -31,23 +31,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.extra_genres import headline_config  # noqa: E402
-from experiments.pooled_levers import SEEDS, Fold, score_variants, variants_cli  # noqa: E402
-from workflow_scripts.features import pipeline as features  # noqa: E402
+from experiments.grouped_stopping import network_songs  # noqa: E402
+from experiments.pooled_levers import Fold, score_variants, variants_cli  # noqa: E402
 from workflow_scripts.models import network  # noqa: E402
 
 VARIANTS = ("hgb", "net", "mean", "geometric", "product")
-
-
-def network_test(results: Path, fold: Fold, k: int) -> np.ndarray:
-    """The fold's chosen network's test probabilities, averaged over :data:`SEEDS`."""
-    a = features.load_arrays(results / "outer" / str(k) / "arrays.npz")
-    training = headline_config()["training"]
-    fits = [
-        network.fit_network(fold.network_params, a["X_fit"], a["y_fit"], a["X_es"], a["y_es"], len(fold.classes), training, seed)[0]
-        for seed in SEEDS
-    ]
-    return np.mean([network.predict_proba(model, a["X_test"]) for model in fits], axis=0)
 
 
 def _normalised(scores: np.ndarray) -> np.ndarray:
@@ -69,14 +57,14 @@ def combine(variant: str, hgb: np.ndarray, net: np.ndarray, shares: np.ndarray) 
 def main() -> None:
     results, variants = variants_cli(__doc__, VARIANTS)
     network.configure_threads(1)
-    folds: list[Fold] = []  # score_variants visits the outer folds in order, every variant of one before the next
-    experts: list[tuple[np.ndarray, np.ndarray]] = []
+    # score_variants visits the outer folds in order, every variant of one before the next:
+    # each fold's two experts are fit once, when its first variant asks.
+    current: dict[str, object] = {}
 
     def predict(fold: Fold, variant: str) -> tuple[np.ndarray, str]:
-        if not folds or folds[-1] is not fold:
-            folds[:] = [fold]
-            experts.append((fold.hgb_test, network_test(results, fold, len(experts))))
-        return combine(variant, *experts[-1], fold.shares), ""
+        if current.get("fold") is not fold:
+            current.update(fold=fold, experts=(fold.hgb_test, network_songs(fold)[0]))
+        return combine(variant, *current["experts"], fold.shares), ""
 
     score_variants(results, variants, predict)
 
