@@ -88,10 +88,10 @@ def main() -> None:
     parser.add_argument("results", type=Path, help="results_dir of a finished artist-disjoint run (outer folds)")
     parser.add_argument("--jobs", type=int, default=1, help="settings fit in parallel")
     args = parser.parse_args()
-    songs = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
+    selected = pd.read_parquet(args.results / "data" / "selected.parquet").set_index("row")
     scores: dict[str, list[tuple[float, ...]]] = {}
     for k in range(5):
-        fold = Fold(args.results, k, songs)
+        fold = Fold(args.results, k, selected)
         results = Parallel(n_jobs=args.jobs)(delayed(_both)(fold, setting) for setting in GRID)
         for setting, (inner, proba) in zip(GRID, results, strict=True):
             figures = fold.figures(proba)
